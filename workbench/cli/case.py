@@ -1,0 +1,81 @@
+"""``workbench case init|summary``, ``workbench evidence`` and ``workbench quarantine``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from workbench.cli._output import print_json_lines, print_table
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    case = subparsers.add_parser("case", help="create a case or show its summary")
+    case_sub = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
+    init = case_sub.add_parser("init", help="create a case folder (case.db + derived/)")
+    init.add_argument("case_dir", help="folder to create the case in")
+    init.add_argument("--name", help="case name (default: the folder name)")
+    init.set_defaults(handler=_init)
+    summary = case_sub.add_parser("summary", help="counts of evidence, faces, hits, quarantine")
+    summary.add_argument("case_dir")
+    summary.add_argument("--json", action="store_true", help="print JSON instead of text")
+    summary.set_defaults(handler=_summary)
+
+    evidence = subparsers.add_parser("evidence", help="list a case's evidence")
+    evidence.add_argument("case_dir")
+    evidence.add_argument("--kind", choices=["image", "video", "video_frame"])
+    evidence.add_argument("--json", action="store_true", help="JSON lines, one item a line")
+    evidence.set_defaults(handler=_evidence)
+
+    quarantine = subparsers.add_parser("quarantine", help="list files that could not be ingested")
+    quarantine.add_argument("case_dir")
+    quarantine.add_argument("--json", action="store_true", help="JSON lines, one file a line")
+    quarantine.set_defaults(handler=_quarantine)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from workbench.store import Case
+
+    with Case.init(args.case_dir, name=args.name) as case:
+        print(f"case {case.name!r} ready at {case.path}")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from workbench.store import Case
+
+    with Case.open(args.case_dir) as case:
+        summary = case.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>18}: {value}")
+    return 0
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from workbench.store import Case
+
+    with Case.open(args.case_dir) as case:
+        rows = case.evidence_records(args.kind)
+    if args.json:
+        print_json_lines(rows)
+    else:
+        for row in rows:
+            row["sha256"] = row["sha256"][:12]
+            row["paths"] = len(row["paths"])
+        print_table(rows, ["sha256", "kind", "width", "height", "captured_at", "lat", "lon",
+                           "paths", "status"])
+    return 0
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    from workbench.store import Case
+
+    with Case.open(args.case_dir) as case:
+        rows = case.quarantined().to_dict(orient="records")
+    if args.json:
+        print_json_lines(rows)
+    else:
+        print_table(rows, ["path", "reason", "detail"])
+    return 0

@@ -1,0 +1,362 @@
+"""A case: a folder holding ``case.db`` (SQLite, WAL) and ``derived/``.
+
+Original evidence is referenced by path and hash only. Nothing here opens an
+original file for writing, moves it, or writes beside it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.errors import CaseError
+from workbench.store.schema import MIGRATIONS, current_version, migrate
+from workbench.types import Evidence, Run, utc_now
+
+DB_NAME = "case.db"
+DERIVED_DIR = "derived"
+
+# Columns of the evidence table that the JSON-lines export carries, in order.
+EVIDENCE_EXPORT_COLUMNS = (
+    "sha256", "md5", "sha1", "pdq", "pdq_quality", "kind", "paths", "width", "height",
+    "captured_at", "lat", "lon", "alt", "make", "model", "serial", "software", "format",
+    "bytes", "parent_id", "frame_time_s", "status", "problems",
+)
+
+
+def current_user() -> str:
+    """Who is acting: ``WORKBENCH_USER`` if set, else the login name."""
+    return os.environ.get("WORKBENCH_USER") or getpass.getuser()
+
+
+def _now() -> str:
+    return utc_now().isoformat(timespec="microseconds")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class Case:
+    """An open case. Use :meth:`init` to create one and :meth:`open` to open one.
+
+    Example:
+        >>> case = Case.init("/tmp/demo-case", name="demo")      # doctest: +SKIP
+        >>> case.evidence().shape[0]                               # doctest: +SKIP
+        0
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], name: str | None = None) -> Case:
+        """Create a new case folder (or open it if it is already a case)."""
+        folder = Path(path).expanduser().resolve()
+        if folder.exists() and not folder.is_dir():
+            raise CaseError(f"{folder} exists and is not a folder; choose another case path")
+        if (folder / DB_NAME).exists():
+            return cls.open(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / DERIVED_DIR).mkdir(exist_ok=True)
+        case = cls._connect(folder)
+        with case.transaction() as conn:
+            conn.execute("INSERT INTO case_info VALUES ('name', ?)", (name or folder.name,))
+            conn.execute("INSERT INTO case_info VALUES ('created_at', ?)", (_now(),))
+        case.audit("case.init", target=str(folder), detail={"name": name or folder.name})
+        return case
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Case:
+        """Open an existing case folder, applying any pending schema migrations."""
+        folder = Path(path).expanduser().resolve()
+        if not (folder / DB_NAME).is_file():
+            raise CaseError(
+                f"{folder} is not a case (no {DB_NAME}). Create one with "
+                f"`workbench case init {folder}`."
+            )
+        (folder / DERIVED_DIR).mkdir(exist_ok=True)
+        return cls._connect(folder)
+
+    @classmethod
+    def _connect(cls, folder: Path) -> Case:
+        conn = sqlite3.connect(folder / DB_NAME, timeout=60, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        version = current_version(conn)
+        if version > len(MIGRATIONS):
+            conn.close()
+            raise CaseError(
+                f"{folder} uses case schema {version}, newer than this workbench "
+                f"({len(MIGRATIONS)}); upgrade the workbench to open it"
+            )
+        migrate(conn, _now())
+        return cls(folder, conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Case({str(self.path)!r})"
+
+    # -- basics --------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        row = self._conn.execute("SELECT value FROM case_info WHERE key='name'").fetchone()
+        return row[0] if row else self.path.name
+
+    @property
+    def derived_dir(self) -> Path:
+        """Where the case keeps files it makes (thumbnails, frames); never evidence."""
+        return self.path / DERIVED_DIR
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The SQLite connection, for domain packages that own their own tables."""
+        return self._conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An immediate write transaction: all or nothing, even under ``kill -9``."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
+        """Run a read-only query and return a DataFrame."""
+        return pd.read_sql_query(sql, self._conn, params=params)
+
+    # -- audit and runs --------------------------------------------------------------
+
+    def audit(
+        self, action: str, target: str = "", detail: Mapping[str, Any] | None = None,
+        who: str | None = None,
+    ) -> None:
+        """Append to the audit log (who, what, when). The log cannot be edited."""
+        self._conn.execute(
+            "INSERT INTO audit (at, who, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            (_now(), who or current_user(), action, target, _json(detail or {})),
+        )
+
+    def audit_log(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM audit ORDER BY seq")
+
+    def start_run(self, run: Run) -> Run:
+        """Record that ``run`` started; returns it for chaining."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO runs (id, kind, models, params, started_at, code_version) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (run.id, run.kind, _json(run.models), _json(run.params),
+                 run.started_at.isoformat(), run.code_version),
+            )
+            self.audit(f"{run.kind}.start", target=run.id, detail=dict(run.params))
+        return run
+
+    def finish_run(self, run_id: str, status: str = "done", summary: Mapping[str, Any] | None = None
+                   ) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET finished_at=?, status=? WHERE id=?", (_now(), status, run_id))
+            self.audit("run.finish", target=run_id, detail={"status": status, **(summary or {})})
+
+    def runs(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM runs ORDER BY started_at")
+
+    def run(self, run_id: str) -> Run:
+        row = self._conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise CaseError(f"no run {run_id!r} in case {self.path}")
+        return Run(
+            id=row["id"], kind=row["kind"], models=json.loads(row["models"]),
+            params=json.loads(row["params"]), started_at=datetime.fromisoformat(row["started_at"]),
+            code_version=row["code_version"],
+        )
+
+    # -- evidence -----------------------------------------------------------------------
+
+    def processed_paths(self) -> dict[str, tuple[int | None, int | None]]:
+        """Every source path already ingested or quarantined, with its size and mtime.
+
+        The ingest skips these, which is what makes an interrupted ingest resumable.
+        """
+        rows = self._conn.execute(
+            "SELECT path, size, mtime_ns FROM evidence_paths "
+            "UNION ALL SELECT path, size, mtime_ns FROM quarantine"
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def add_evidence(
+        self, record: Mapping[str, Any], path: str, size: int | None = None,
+        mtime_ns: int | None = None, run_id: str | None = None,
+    ) -> bool:
+        """Store one item (once per SHA-256) and the path it was found at.
+
+        Call inside :meth:`transaction` when adding several items atomically.
+        Returns True if the content was new to the case.
+        """
+        columns = {k: v for k, v in record.items() if k != "id"}
+        for key in ("problems", "metadata"):
+            if key in columns and not isinstance(columns[key], str):
+                columns[key] = _json(columns[key])
+        names = ["id", *columns, "run_id", "added_at"]
+        values = [record["id"], *columns.values(), run_id, _now()]
+        cursor = self._conn.execute(
+            f"INSERT OR IGNORE INTO evidence ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})",
+            values,
+        )
+        self._conn.execute(
+            "INSERT OR IGNORE INTO evidence_paths (evidence_id, path, size, mtime_ns, run_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (record["id"], path, size, mtime_ns, run_id),
+        )
+        return cursor.rowcount == 1
+
+    def quarantine(
+        self, path: str, reason: str, detail: str = "", sha256: str | None = None,
+        size: int | None = None, mtime_ns: int | None = None, run_id: str | None = None,
+    ) -> None:
+        """Record that a file could not be ingested, and why. The file is left untouched."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO quarantine (path, sha256, reason, detail, size, mtime_ns, "
+            "run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, sha256, reason, detail, size, mtime_ns, run_id, _now()),
+        )
+
+    def quarantined(self) -> pd.DataFrame:
+        """Files that could not be ingested: path, reason, detail, sha256, when."""
+        return self.query(
+            "SELECT path, reason, detail, sha256, size, run_id, at FROM quarantine ORDER BY path"
+        )
+
+    def evidence(self, kind: str | None = None) -> pd.DataFrame:
+        """All evidence as a DataFrame, one row per item, ``paths`` a list of source paths."""
+        where, params = ("WHERE e.kind = ?", (kind,)) if kind else ("", ())
+        frame = self.query(
+            f"""SELECT e.id AS sha256, e.*, (
+                    SELECT json_group_array(p.path) FROM (
+                        SELECT path FROM evidence_paths WHERE evidence_id = e.id ORDER BY path) p
+                ) AS paths
+                FROM evidence e {where} ORDER BY e.captured_at IS NULL, e.captured_at, e.id""",
+            params,
+        )
+        frame["paths"] = frame["paths"].map(json.loads)
+        frame["problems"] = frame["problems"].map(json.loads)
+        frame["metadata"] = frame["metadata"].map(json.loads)
+        return frame.drop(columns=["id"])
+
+    def evidence_records(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The JSON-lines export rows (``workbench evidence --json``)."""
+        frame = self.evidence(kind)
+        rows = []
+        for row in frame.to_dict(orient="records"):
+            rows.append({k: _plain(row.get(k)) for k in EVIDENCE_EXPORT_COLUMNS})
+        return rows
+
+    def get_evidence(self, evidence_id: str) -> Evidence:
+        row = self._conn.execute("SELECT * FROM evidence WHERE id=?", (evidence_id,)).fetchone()
+        if row is None:
+            raise CaseError(f"no evidence {evidence_id[:12]}... in case {self.path}")
+        return self._to_evidence(row)
+
+    def iter_evidence(self, kinds: Sequence[str] = ("image", "video_frame")) -> Iterator[Evidence]:
+        """Evidence objects of the given kinds, in id order."""
+        marks = ", ".join("?" * len(kinds))
+        rows = self._conn.execute(
+            f"SELECT * FROM evidence WHERE kind IN ({marks}) ORDER BY id", tuple(kinds)
+        ).fetchall()
+        for row in rows:
+            yield self._to_evidence(row)
+
+    def source_paths(self, evidence_id: str) -> tuple[str, ...]:
+        rows = self._conn.execute(
+            "SELECT path FROM evidence_paths WHERE evidence_id=? ORDER BY path", (evidence_id,)
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+
+    def pixels_path(self, evidence: Evidence) -> Path:
+        """The file whose pixels represent ``evidence`` (a frame's PNG, or the original)."""
+        derived = evidence.metadata.get("derived_path")
+        if derived:
+            return self.path / derived
+        for candidate in evidence.source_paths:
+            if Path(candidate).is_file():
+                return Path(candidate)
+        raise CaseError(
+            f"none of the source paths of {evidence.id[:12]}... is readable: "
+            f"{list(evidence.source_paths)}"
+        )
+
+    def _to_evidence(self, row: sqlite3.Row) -> Evidence:
+        keys = row.keys()
+        metadata = json.loads(row["metadata"])
+        for key in ("width", "height", "format", "bytes", "make", "model", "serial", "software",
+                    "orientation", "parent_id", "frame_time_s", "derived_path", "alt", "status"):
+            if key in keys and row[key] is not None:
+                metadata[key] = row[key]
+        metadata["problems"] = json.loads(row["problems"])
+        location = None
+        if row["lat"] is not None and row["lon"] is not None:
+            location = (float(row["lat"]), float(row["lon"]))
+        captured = datetime.fromisoformat(row["captured_at"]) if row["captured_at"] else None
+        return Evidence(
+            id=row["id"], case=self.name, kind=row["kind"],
+            source_paths=self.source_paths(row["id"]), captured_at=captured, location=location,
+            hashes={"sha256": row["id"], "md5": row["md5"], "sha1": row["sha1"],
+                    "pdq": row["pdq"], "pdq_quality": row["pdq_quality"]},
+            metadata=metadata,
+        )
+
+    # -- overview -----------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Counts a supervisor asks for first."""
+        one = lambda sql: self._conn.execute(sql).fetchone()[0]  # noqa: E731
+        kinds = dict(self._conn.execute("SELECT kind, COUNT(*) FROM evidence GROUP BY kind"))
+        return {
+            "case": self.name,
+            "path": str(self.path),
+            "evidence": one("SELECT COUNT(*) FROM evidence"),
+            "by_kind": kinds,
+            "source_paths": one("SELECT COUNT(*) FROM evidence_paths"),
+            "geotagged": one("SELECT COUNT(*) FROM evidence WHERE lat IS NOT NULL"),
+            "metadata_problems": one("SELECT COUNT(*) FROM evidence WHERE status != 'ok'"),
+            "quarantined": one("SELECT COUNT(*) FROM quarantine"),
+            "faces": one("SELECT COUNT(*) FROM faces"),
+            "hits": dict(self._conn.execute("SELECT kind, COUNT(*) FROM hits GROUP BY kind")),
+            "runs": one("SELECT COUNT(*) FROM runs"),
+        }
+
+
+def _plain(value: Any) -> Any:
+    """Make pandas/numpy scalars JSON-friendly (NaN becomes None)."""
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value

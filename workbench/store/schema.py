@@ -1,0 +1,167 @@
+"""The case database schema as an ordered list of migrations.
+
+Each migration is applied once, in order, inside a transaction, and recorded in
+``schema_migrations``. Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: evidence, paths, quarantine, runs, faces, hits, reviews, audit, hash lists
+    """
+    CREATE TABLE case_info (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id           TEXT PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        models       TEXT NOT NULL DEFAULT '{}',
+        params       TEXT NOT NULL DEFAULT '{}',
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        code_version TEXT NOT NULL DEFAULT '',
+        status       TEXT NOT NULL DEFAULT 'running'
+    );
+    CREATE TABLE evidence (
+        id            TEXT PRIMARY KEY,          -- sha256
+        kind          TEXT NOT NULL CHECK (kind IN ('image', 'video', 'video_frame')),
+        md5           TEXT,
+        sha1          TEXT,
+        pdq           TEXT,
+        pdq_quality   INTEGER,
+        bytes         INTEGER,
+        format        TEXT,
+        width         INTEGER,
+        height        INTEGER,
+        captured_at   TEXT,                      -- ISO 8601, with offset when known
+        lat           REAL,
+        lon           REAL,
+        alt           REAL,
+        make          TEXT,
+        model         TEXT,
+        serial        TEXT,
+        software      TEXT,
+        orientation   INTEGER,
+        parent_id     TEXT REFERENCES evidence(id),  -- the video a frame came from
+        frame_time_s  REAL,
+        derived_path  TEXT,                      -- relative to the case folder
+        status        TEXT NOT NULL DEFAULT 'ok', -- ok | metadata_problem
+        problems      TEXT NOT NULL DEFAULT '[]',
+        metadata      TEXT NOT NULL DEFAULT '{}',
+        run_id        TEXT REFERENCES runs(id),
+        added_at      TEXT NOT NULL
+    );
+    CREATE INDEX evidence_md5 ON evidence(md5);
+    CREATE INDEX evidence_sha1 ON evidence(sha1);
+    CREATE INDEX evidence_parent ON evidence(parent_id);
+    CREATE TABLE evidence_paths (
+        evidence_id TEXT NOT NULL REFERENCES evidence(id),
+        path        TEXT NOT NULL,               -- original location; never written to
+        size        INTEGER,
+        mtime_ns    INTEGER,
+        run_id      TEXT,
+        PRIMARY KEY (evidence_id, path)
+    );
+    CREATE INDEX evidence_paths_path ON evidence_paths(path);
+    CREATE TABLE quarantine (
+        path        TEXT PRIMARY KEY,
+        sha256      TEXT,
+        reason      TEXT NOT NULL,
+        detail      TEXT NOT NULL DEFAULT '',
+        size        INTEGER,
+        mtime_ns    INTEGER,
+        run_id      TEXT,
+        at          TEXT NOT NULL
+    );
+    CREATE TABLE faces (
+        id             TEXT PRIMARY KEY,         -- evidence_id:index
+        evidence_id    TEXT NOT NULL REFERENCES evidence(id),
+        idx            INTEGER NOT NULL,
+        x1 REAL, y1 REAL, x2 REAL, y2 REAL,
+        confidence     REAL,
+        embedding_key  TEXT,
+        attributes     TEXT NOT NULL DEFAULT '{}',
+        cluster_id     TEXT,
+        track_id       TEXT,
+        run_id         TEXT REFERENCES runs(id)
+    );
+    CREATE INDEX faces_evidence ON faces(evidence_id);
+    CREATE INDEX faces_cluster ON faces(cluster_id);
+    CREATE TABLE hits (
+        id           TEXT PRIMARY KEY,
+        evidence_id  TEXT NOT NULL REFERENCES evidence(id),
+        face_id      TEXT,
+        kind         TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        version      TEXT NOT NULL DEFAULT '',
+        score        REAL NOT NULL,
+        conditions   TEXT NOT NULL DEFAULT '[]',
+        run_id       TEXT REFERENCES runs(id),
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX hits_evidence ON hits(evidence_id);
+    CREATE INDEX hits_kind ON hits(kind, source);
+    CREATE TABLE reviews (
+        item_key     TEXT PRIMARY KEY,           -- stable across re-scoring
+        evidence_id  TEXT NOT NULL,
+        decision     TEXT NOT NULL,
+        note         TEXT NOT NULL DEFAULT '',
+        who          TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        evidence_sha TEXT NOT NULL               -- decision holds while this matches
+    );
+    CREATE TABLE audit (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      TEXT NOT NULL,
+        who     TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL DEFAULT '',
+        detail  TEXT NOT NULL DEFAULT '{}'
+    );
+    -- The audit log is append-only: the database itself refuses edits and deletions.
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE hash_lists (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        format      TEXT NOT NULL,
+        source_path TEXT,
+        sha256      TEXT,
+        entries     INTEGER NOT NULL DEFAULT 0,
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE known_hashes (
+        list_id   TEXT NOT NULL REFERENCES hash_lists(id),
+        algo      TEXT NOT NULL CHECK (algo IN ('md5', 'sha1', 'sha256', 'pdq')),
+        value     TEXT NOT NULL,
+        category  TEXT NOT NULL DEFAULT '',
+        detail    TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (list_id, algo, value)
+    );
+    CREATE INDEX known_hashes_value ON known_hashes(algo, value);
+    """,
+)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The number of migrations applied to this database."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+    )
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, applied_at: str) -> int:
+    """Apply every pending migration; return the resulting schema version."""
+    version = current_version(conn)
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        # executescript commits first, so wrap explicitly to keep each step atomic.
+        conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES "
+                           f"({number}, '{applied_at}');\nCOMMIT;")
+    return len(MIGRATIONS)
