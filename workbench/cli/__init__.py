@@ -43,6 +43,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("workbench: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())
