@@ -116,3 +116,21 @@ def test_importing_workbench_is_cheap_and_side_effect_free() -> None:
             " assert not heavy, heavy; print(d)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert float(out.stdout) < 0.5
+
+
+def test_hits_round_trip_and_rescoring_replaces_only_its_kind(new_case: Case) -> None:
+    from workbench.types import Condition, Hit
+
+    sha = "12" * 32
+    with new_case.transaction():
+        new_case.add_evidence(_record(sha), "/ev/h.jpg")
+    new_case.add_hits([Hit(sha, "hash", "vics-list", 1.0, (Condition("md5", "abc", True),))])
+    new_case.add_hits([Hit(sha, "criterion", "minor-distress", 0.4)])
+    new_case.add_hits([Hit(sha, "criterion", "minor-distress", 0.6, face_id=f"{sha}:0")],
+                      replace={"kind": "criterion"})
+    frame = new_case.hits()
+    assert frame["score"].tolist() == [1.0, 0.6]
+    assert frame.loc[0, "conditions"] == [{"name": "md5", "value": "abc", "fired": True, "detail": ""}]
+    assert new_case.hit_objects("criterion")[0].face_id == f"{sha}:0"
+    with pytest.raises(CaseError):
+        new_case.add_hits([], replace={"score; DROP TABLE hits": "x"})

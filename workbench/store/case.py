@@ -10,7 +10,8 @@ import getpass
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from workbench.errors import CaseError
 from workbench.store.schema import MIGRATIONS, current_version, migrate
-from workbench.types import Evidence, Run, utc_now
+from workbench.types import Condition, Evidence, Hit, Run, utc_now
 
 DB_NAME = "case.db"
 DERIVED_DIR = "derived"
@@ -181,7 +182,8 @@ class Case:
     def finish_run(self, run_id: str, status: str = "done", summary: Mapping[str, Any] | None = None
                    ) -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE runs SET finished_at=?, status=? WHERE id=?", (_now(), status, run_id))
+            conn.execute("UPDATE runs SET finished_at=?, status=? WHERE id=?",
+                         (_now(), status, run_id))
             self.audit("run.finish", target=run_id, detail={"status": status, **(summary or {})})
 
     def runs(self) -> pd.DataFrame:
@@ -331,6 +333,51 @@ class Case:
                     "pdq": row["pdq"], "pdq_quality": row["pdq_quality"]},
             metadata=metadata,
         )
+
+    # -- hits -----------------------------------------------------------------------------
+
+    def add_hits(self, hits: Iterable[Hit], replace: Mapping[str, str] | None = None) -> int:
+        """Store hits atomically; returns how many were stored.
+
+        Args:
+            hits: the hits to store.
+            replace: column filters (e.g. ``{"kind": "criterion"}``) selecting earlier hits
+                that these supersede; they are deleted in the same transaction, which is how
+                re-scoring replaces results. Review decisions live apart and survive.
+        """
+        hits = list(hits)
+        with self.transaction() as conn:
+            if replace:
+                allowed = {"kind", "source", "run_id", "evidence_id"}
+                if not set(replace) <= allowed:
+                    raise CaseError(f"replace filters must be among {sorted(allowed)}")
+                where = " AND ".join(f"{k} = ?" for k in replace)
+                conn.execute(f"DELETE FROM hits WHERE {where}", tuple(replace.values()))
+            conn.executemany(
+                "INSERT INTO hits (id, evidence_id, face_id, kind, source, version, score, "
+                "conditions, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(uuid.uuid4().hex, h.evidence_id, h.face_id, h.kind, h.source, h.version,
+                  float(h.score), _json([c.as_dict() for c in h.conditions]), h.run_id or None, _now())
+                 for h in hits],
+            )
+        return len(hits)
+
+    def hits(self, kind: str | None = None) -> pd.DataFrame:
+        """Stored hits, highest score first, ``conditions`` parsed into lists of dicts."""
+        where, params = ("WHERE kind = ?", (kind,)) if kind else ("", ())
+        frame = self.query(f"SELECT * FROM hits {where} ORDER BY score DESC, id", params)
+        frame["conditions"] = frame["conditions"].map(json.loads)
+        return frame
+
+    def hit_objects(self, kind: str | None = None) -> list[Hit]:
+        """Stored hits as :class:`Hit` values (status comes from the review table's owner)."""
+        return [
+            Hit(evidence_id=r["evidence_id"], kind=r["kind"], source=r["source"],
+                score=r["score"], run_id=r["run_id"] or "", face_id=r["face_id"],
+                version=r["version"],
+                conditions=tuple(Condition(**c) for c in r["conditions"]))
+            for r in self.hits(kind).to_dict(orient="records")
+        ]
 
     # -- overview -----------------------------------------------------------------------
 
