@@ -145,6 +145,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX known_hashes_value ON known_hashes(algo, value);
     """,
+    """
+    -- criteria: image-level signals (e.g. the explicit-content score) and review settings
+    CREATE TABLE image_signals (
+        evidence_id TEXT NOT NULL REFERENCES evidence(id),
+        name        TEXT NOT NULL,               -- e.g. 'explicit'
+        value       REAL NOT NULL,
+        detail      TEXT NOT NULL DEFAULT '{}',  -- e.g. the top detector class and boxes
+        run_id      TEXT REFERENCES runs(id),
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (evidence_id, name)
+    );
+    CREATE TABLE review_settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 
