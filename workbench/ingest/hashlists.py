@@ -1,0 +1,288 @@
+"""Known-hash lists: import (Project VIC VICS 2.0 JSON, CSV), match, export.
+
+A match is a :class:`~workbench.types.Hit` of kind ``hash`` whose ``source`` is the
+list's name: exact MD5 / SHA-1 / SHA-256, or PDQ within Hamming distance 31 when the
+evidence's PDQ quality is at least 50 (ThreatExchange's thresholds).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.errors import HashListError
+from workbench.ingest.hashing import (
+    PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
+    pdq_distances,
+    pdq_hex_to_bytes,
+)
+from workbench.types import Condition, Hit, utc_now
+
+if TYPE_CHECKING:
+    from workbench.store import Case
+
+ALGOS = ("md5", "sha1", "sha256", "pdq")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
+VICS_CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/CUSTOM/$metadata#Media"
+
+
+@dataclass(frozen=True)
+class KnownHash:
+    algo: str
+    value: str
+    category: str = ""
+    detail: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class HashListInfo:
+    id: str
+    name: str
+    format: str
+    entries: int
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+def _clean(algo: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if algo == "pdq" and len(text) != 64:
+        return None
+    if not text or not _HEX.match(text) or len(text) != _LENGTHS[algo]:
+        return None
+    return text
+
+
+def _media_entries(node: Any) -> Iterator[Mapping[str, Any]]:
+    """VICS ``value`` may hold Media entries directly (2.0) or Cases with ``Media`` (1.x)."""
+    if isinstance(node, list):
+        for child in node:
+            yield from _media_entries(child)
+    elif isinstance(node, Mapping):
+        lowered = {k.lower(): k for k in node}
+        if any(a in lowered for a in ALGOS):
+            yield node
+        for key in ("media", "mediafiles"):
+            if key in lowered and isinstance(node[lowered[key]], list):
+                yield from _media_entries(node[lowered[key]])
+
+
+def parse_vics(data: bytes) -> list[KnownHash]:
+    """Known hashes from a VICS (Project VIC) JSON export."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HashListError(f"not a VICS JSON file: {error}") from None
+    if not isinstance(document, Mapping) or "value" not in document:
+        raise HashListError("a VICS JSON file has a top-level object with a 'value' list; "
+                            "this one does not. Export the list from Griffeye/CAID as VICS 2.0.")
+    out: list[KnownHash] = []
+    for media in _media_entries(document["value"]):
+        lowered = {k.lower(): v for k, v in media.items()}
+        category = str(lowered.get("category", "") if lowered.get("category") is not None else "")
+        detail = {k: lowered[k] for k in ("mediaid", "mediasize", "isprecategorized")
+                  if k in lowered}
+        for algo in ALGOS:
+            value = _clean(algo, lowered.get(algo))
+            if value:
+                out.append(KnownHash(algo, value, category, detail))
+    return out
+
+
+def parse_csv(data: bytes) -> list[KnownHash]:
+    """Known hashes from CSV: columns named md5/sha1/sha256/pdq (+ category), or one bare
+    column of MD5 or SHA-1 values. A bare 64-digit column is taken as SHA-256: name the
+    column ``pdq`` for PDQ values."""
+    text = data.decode("utf-8-sig", errors="replace")
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if not rows:
+        raise HashListError("the CSV hash list is empty")
+    header = [c.strip().lower() for c in rows[0]]
+    out: list[KnownHash] = []
+    if any(h in ALGOS for h in header):
+        columns = {h: i for i, h in enumerate(header)}
+        cat_col = columns.get("category")
+        for row in rows[1:]:
+            category = row[cat_col].strip() if cat_col is not None and cat_col < len(row) else ""
+            for algo in ALGOS:
+                if algo in columns and columns[algo] < len(row):
+                    value = _clean(algo, row[columns[algo]])
+                    if value:
+                        out.append(KnownHash(algo, value, category))
+        return out
+    for row in rows:
+        value = row[0].strip().lower()
+        algo = {32: "md5", 40: "sha1", 64: "sha256"}.get(len(value))
+        if algo and _clean(algo, value):
+            out.append(KnownHash(algo, value))
+    if not out:
+        raise HashListError("no MD5/SHA-1/SHA-256/PDQ values found; give the CSV a header "
+                            "row naming the columns md5, sha1, sha256, pdq, category")
+    return out
+
+
+# -- storing ---------------------------------------------------------------------------
+
+def import_hash_list(case: Case, path: str | os.PathLike[str], name: str | None = None
+                     ) -> HashListInfo:
+    """Import a VICS JSON or CSV hash list into the case (idempotent per file content)."""
+    source = Path(path)
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        raise HashListError(f"cannot read hash list {source}: {error}") from None
+    head = data.lstrip()[:1]
+    fmt = "vics" if source.suffix.lower() == ".json" or head in (b"{", b"[") else "csv"
+    entries = parse_vics(data) if fmt == "vics" else parse_csv(data)
+    digest = hashlib.sha256(data).hexdigest()
+    name = name or source.stem
+    list_id = hashlib.sha256(f"{name}\x1f{digest}".encode()).hexdigest()[:32]
+    with case.transaction() as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO hash_lists (id, name, format, source_path, sha256, entries, "
+            "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (list_id, name, fmt, str(source.absolute()), digest, len(entries),
+             utc_now().isoformat()),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO known_hashes (list_id, algo, value, category, detail) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(list_id, e.algo, e.value, e.category, json.dumps(dict(e.detail or {})))
+             for e in entries],
+        )
+        case.audit("hashlist.import", target=name,
+                   detail={"list_id": list_id, "format": fmt, "entries": len(entries),
+                           "sha256": digest, "path": str(source.absolute())})
+    return HashListInfo(list_id, name, fmt, len(entries))
+
+
+# -- matching --------------------------------------------------------------------------
+
+class HashMatcher:
+    """All known hashes of a case in memory, ready to match evidence records."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self.exact: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        pdq_values: list[bytes] = []
+        self.pdq_meta: list[tuple[str, str, str, str]] = []
+        for row in rows:
+            meta = (row["list_id"], row["name"], row["category"])
+            if row["algo"] == "pdq":
+                pdq_values.append(pdq_hex_to_bytes(row["value"]))
+                self.pdq_meta.append((*meta, row["value"]))
+            else:
+                self.exact.setdefault((row["algo"], row["value"]), []).append(meta)
+        self.pdq_table = (np.frombuffer(b"".join(pdq_values), dtype=np.uint8).reshape(-1, 32)
+                          if pdq_values else np.empty((0, 32), dtype=np.uint8))
+
+    @classmethod
+    def from_case(cls, case: Case, list_ids: Iterable[str] | None = None) -> HashMatcher:
+        sql = ("SELECT k.list_id, l.name, k.algo, k.value, k.category FROM known_hashes k "
+               "JOIN hash_lists l ON l.id = k.list_id")
+        params: tuple[str, ...] = ()
+        if list_ids is not None:
+            ids = tuple(list_ids)
+            sql += f" WHERE k.list_id IN ({', '.join('?' * len(ids))})"
+            params = ids
+        return cls(dict(r) for r in case.db.execute(sql, params).fetchall())
+
+    def __len__(self) -> int:
+        return len(self.exact) + len(self.pdq_meta)
+
+    def match(self, record: Mapping[str, Any], run_id: str = "") -> list[tuple[Hit, str]]:
+        """Hits for one evidence record, each with its de-duplication key."""
+        found: list[tuple[Hit, str]] = []
+        evidence_id = record["id"]
+        for algo in ("sha256", "md5", "sha1"):
+            value = evidence_id if algo == "sha256" else record.get(algo)
+            for list_id, name, category in self.exact.get((algo, value or ""), []):
+                conditions = (Condition(algo, value, True, f"exact {algo.upper()} match"),
+                              Condition("category", category, bool(category), "list category"))
+                found.append((Hit(evidence_id, "hash", name, 1.0, conditions, run_id,
+                                  version=list_id), f"{algo}:{value}"))
+        pdq, quality = record.get("pdq"), record.get("pdq_quality")
+        if pdq and quality is not None and quality >= PDQ_MIN_QUALITY and len(self.pdq_table):
+            distances = pdq_distances(pdq, self.pdq_table)
+            for index in np.flatnonzero(distances <= PDQ_MATCH_DISTANCE):
+                list_id, name, category, value = self.pdq_meta[int(index)]
+                distance = int(distances[index])
+                conditions = (
+                    Condition("pdq_distance", distance, True,
+                              f"Hamming distance {distance} <= {PDQ_MATCH_DISTANCE}"),
+                    Condition("pdq_quality", int(quality), True,
+                              f"quality {quality} >= {PDQ_MIN_QUALITY}"),
+                    Condition("category", category, bool(category), "list category"),
+                )
+                score = round(1.0 - distance / 64.0, 4)
+                found.append((Hit(evidence_id, "hash", name, score, conditions, run_id,
+                                  version=list_id), f"pdq:{value}"))
+        return found
+
+
+def match_case(case: Case, list_ids: Iterable[str] | None = None) -> list[Hit]:
+    """Match every item already in the case against known hashes (e.g. a new list).
+
+    Records a ``hashlist-match`` Run and saves the hits; returns the hits found.
+    """
+    from workbench.ingest.hits_store import save_hits
+    from workbench.types import Run
+
+    ids = list(list_ids) if list_ids is not None else None
+    matcher = HashMatcher.from_case(case, ids)
+    run = case.start_run(Run.start("hashlist-match", params={"lists": ids or "all"}))
+    hits: list[tuple[Hit, str]] = []
+    for row in case.db.execute("SELECT id, md5, sha1, pdq, pdq_quality FROM evidence"):
+        hits.extend(matcher.match(dict(row), run.id))
+    with case.transaction():
+        added = save_hits(case, (h for h, _ in hits), (k for _, k in hits))
+    case.finish_run(run.id, summary={"hits": len(hits), "new_hits": added})
+    return [h for h, _ in hits]
+
+
+# -- export ----------------------------------------------------------------------------
+
+def export_vics(case: Case, out: str | os.PathLike[str]) -> int:
+    """Write the case's media as VICS 2.0 JSON (one Media entry per distinct file).
+
+    Video frames are left out (they are derived, not seized). Returns the entry count.
+    """
+    rows = case.db.execute(
+        "SELECT e.id, e.md5, e.sha1, e.pdq, e.bytes, e.kind, e.added_at, "
+        "(SELECT json_group_array(path) FROM evidence_paths p WHERE p.evidence_id = e.id) "
+        "AS paths FROM evidence e WHERE e.kind IN ('image', 'video') ORDER BY e.id"
+    ).fetchall()
+    media = []
+    for number, row in enumerate(rows, start=1):
+        paths = json.loads(row["paths"])
+        media.append({
+            "MediaID": number,
+            "Category": 0,            # uncategorised: categories are a human decision
+            "MD5": (row["md5"] or "").upper(),
+            "SHA1": (row["sha1"] or "").upper(),
+            "SHA256": row["id"].upper(),
+            "PDQ": row["pdq"],
+            "MediaSize": row["bytes"],
+            "IsPrecategorized": False,
+            "DateUpdated": row["added_at"],
+            "MediaFiles": [{"FileName": Path(p.split("!/")[-1]).name, "FilePath": p}
+                           for p in paths],
+        })
+    document = {"@odata.context": VICS_CONTEXT, "value": media}
+    Path(out).write_text(json.dumps(document, indent=1), encoding="utf-8")
+    case.audit("hashlist.export", target=str(out), detail={"entries": len(media),
+                                                           "format": "vics-2.0"})
+    return len(media)
