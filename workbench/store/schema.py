@@ -161,6 +161,21 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    """
+    -- faces engine: embeddings and landmarks as float32 BLOBs (no pickle), and which
+    -- evidence each analysis covered, faces or not (what makes `workbench analyze` resume)
+    ALTER TABLE faces ADD COLUMN embedding BLOB;
+    ALTER TABLE faces ADD COLUMN landmarks BLOB;
+    CREATE TABLE face_analyses (
+        evidence_id TEXT NOT NULL REFERENCES evidence(id),
+        signature   TEXT NOT NULL,               -- models + settings: equal means equivalent
+        run_id      TEXT REFERENCES runs(id),
+        faces       INTEGER NOT NULL DEFAULT 0,
+        error       TEXT,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (evidence_id, signature)
+    );
+    """,
 )
 
 
