@@ -1,0 +1,173 @@
+"""Face gallery: face crops with age, gender, emotion and their uncertainty; clusters."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+import traitlets
+
+from workbench.widgets.base import LIMITS_NOTE, WorkbenchWidget, lazy, limits_banner
+
+ALL = "(all faces)"
+UNCLUSTERED = "(not clustered)"
+
+
+def describe_face(row: dict[str, Any]) -> list[str]:
+    """Plain lines for a face card: each estimate with its uncertainty, or that it has none."""
+    lines = []
+    age = _num(row.get("age"))
+    if age is not None:
+        std = _num(row.get("age_std"))
+        spread = f" ± {std:.0f}" if std is not None else " (no uncertainty reported)"
+        lines.append(f"age ≈ {age:.0f}{spread}")
+    p_minor = _num(row.get("p_minor"))
+    if p_minor is not None:
+        lines.append(f"P(under 18) = {p_minor:.2f}")
+    gender = row.get("gender")
+    if isinstance(gender, str) and gender:
+        conf = next((_num(row.get(k)) for k in ("gender_confidence", "gender_p", "gender_prob")
+                     if _num(row.get(k)) is not None), None)
+        lines.append(f"gender: {gender}" + (f" (p={conf:.2f})" if conf is not None else ""))
+    elif _num(gender) is not None:
+        lines.append(f"P(male) = {_num(gender):.2f}")
+    emotions = {k[len("emotion_"):]: _num(v) for k, v in row.items()
+                if k.startswith("emotion_") and _num(v) is not None}
+    if emotions:
+        top = sorted(emotions.items(), key=lambda kv: -kv[1])[:2]
+        lines.append("emotion: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+    conf = _num(row.get("confidence"))
+    if conf is not None:
+        lines.append(f"detector confidence {conf:.2f}")
+    return lines
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
+class FaceGallery(WorkbenchWidget):
+    """Faces of a case as blurred crops with their estimates; view and correct clusters.
+
+    Args:
+        case: the open case.
+        load_faces: ``load_faces(case) -> DataFrame`` with ``face_id, evidence_id, x1..y2,
+            cluster_id`` and attribute columns (default: ``workbench.reports.views.faces_view``).
+        merge: ``merge(case, cluster_ids) -> new cluster id``.
+        split: ``split(case, face_ids) -> new cluster id`` for the chosen faces.
+        thumbnail: ``thumbnail(case, sha256, blurred=True, box=...) -> PNG bytes``.
+        max_faces: cards shown at once.
+    """
+
+    cluster = traitlets.Unicode(ALL)
+    shown = traitlets.Int(0)
+    title = "Faces"
+
+    def __init__(self, case: Any, load_faces: Callable[..., pd.DataFrame] | None = None,
+                 merge: Callable[..., Any] | None = None, split: Callable[..., Any] | None = None,
+                 thumbnail: Callable[..., bytes] | None = None, max_faces: int = 60) -> None:
+        super().__init__()
+        self.case = case
+        self._load = load_faces or lazy("workbench.reports.views:faces_view")
+        self._merge = merge or lazy("workbench.faces.cluster:merge_clusters")
+        self._split = split or lazy("workbench.faces.cluster:split_cluster")
+        self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
+        self.max_faces = max_faces
+        self.faces = pd.DataFrame()
+        self.cluster_picker = w.Dropdown(description="Cluster", options=[ALL])
+        self.cluster_picker.observe(self._on_cluster, names="value")
+        self.merge_pick = w.SelectMultiple(description="Merge", rows=4)
+        self.merge_button = w.Button(description="Merge clusters", icon="compress")
+        self.merge_button.on_click(self._on_merge)
+        self.split_pick = w.SelectMultiple(description="Split off", rows=4)
+        self.split_button = w.Button(description="Split faces off", icon="expand")
+        self.split_button.on_click(self._on_split)
+        self.grid = w.HTML()
+        self.children = [
+            limits_banner(), self.cluster_picker, self.status, self.grid,
+            w.HBox([w.VBox([self.merge_pick, self.merge_button]),
+                    w.VBox([self.split_pick, self.split_button])]),
+        ]
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the faces again (after a clustering run or a merge/split)."""
+        faces = self.call(self._load, self.case)
+        if faces is None:
+            return
+        self.faces = faces
+        clusters = sorted({str(c) for c in faces.get("cluster_id", pd.Series(dtype=str)).dropna()})
+        self.merge_pick.options = clusters
+        keep = self.cluster if self.cluster in [ALL, UNCLUSTERED, *clusters] else ALL
+        self.cluster_picker.options = [ALL, *clusters, UNCLUSTERED]
+        self.cluster_picker.value = keep
+        self._render()
+
+    def selected(self) -> pd.DataFrame:
+        """The faces of the chosen cluster (all faces for ``(all faces)``)."""
+        if not len(self.faces) or self.cluster == ALL:
+            return self.faces
+        column = self.faces["cluster_id"]
+        if self.cluster == UNCLUSTERED:
+            return self.faces[column.isna()]
+        return self.faces[column.astype(str) == self.cluster]
+
+    def _on_cluster(self, change: dict[str, Any]) -> None:
+        self.cluster = change["new"] or ALL
+        self._render()
+
+    def _on_merge(self, _button: w.Button | None = None) -> None:
+        ids = list(self.merge_pick.value)
+        if len(ids) < 2:
+            self.error = "Choose at least two clusters to merge."
+            return
+        new = self.call(self._merge, self.case, ids)
+        if new is not None:
+            self.reload()
+            self.message = f"Merged {len(ids)} clusters into {new}."
+
+    def _on_split(self, _button: w.Button | None = None) -> None:
+        ids = list(self.split_pick.value)
+        if not ids:
+            self.error = "Choose the faces to split off into a new cluster."
+            return
+        new = self.call(self._split, self.case, ids)
+        if new is not None:
+            self.reload()
+            self.message = f"Split {len(ids)} faces into cluster {new}."
+
+    def _render(self) -> None:
+        from workbench.reports.thumbnails import img_tag
+
+        faces = self.selected()
+        self.split_pick.options = [str(f) for f in faces.get("face_id", [])]
+        cards = []
+        for row in faces.head(self.max_faces).to_dict(orient="records"):
+            box = tuple(float(row[k]) for k in ("x1", "y1", "x2", "y2"))
+            png = self.call(self._thumbnail, self.case, row["evidence_id"], blurred=True,
+                            box=box, size=96)
+            image = img_tag(png, row["evidence_id"], box=box) if png else (
+                f'<span data-wb-sha256="{row["evidence_id"]}">no image</span>')
+            lines = "".join(f"<div>{html.escape(line)}</div>" for line in describe_face(row))
+            cluster = row.get("cluster_id")
+            cluster_text = f"cluster {cluster}" if isinstance(cluster, str) else "unclustered"
+            cards.append(f'<div class="wb-face" style="display:inline-block;width:190px;'
+                         f'vertical-align:top;margin:4px;font-size:12px">{image}'
+                         f"<div><b>{html.escape(str(row['face_id']))}</b> · "
+                         f"{html.escape(cluster_text)}</div>{lines}</div>")
+        self.shown = len(cards)
+        self.message = (f"{len(faces)} faces in this view; showing {self.shown}."
+                        if len(faces) else "No faces stored for this case yet "
+                        "(run the face analysis first).")
+        self.grid.value = "".join(cards)
+
+    def snapshot_body(self) -> str:
+        return (f'<p class="wb-limits">{html.escape(LIMITS_NOTE)}</p>'
+                f"<p>{html.escape(self.message)}</p>{self.grid.value}")

@@ -1,0 +1,183 @@
+"""Review queue: one item at a time, blurred and grey until revealed; decide with a note."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+import traitlets
+
+from workbench.widgets.base import WorkbenchWidget, lazy, table_html
+
+DECISIONS = ("confirmed", "dismissed", "escalated")
+
+
+class ReviewQueue(WorkbenchWidget):
+    """Step through the review queue and record a person's decisions.
+
+    Thumbnails are blurred and greyscale by default. *Reveal* shows the item in colour for
+    the current item only; every reveal is counted (``reveals``) and recorded through
+    ``on_reveal`` in the case's audit log.
+
+    Args:
+        case: the open case.
+        load_queue: ``load_queue(case) -> DataFrame`` with ``item_key, evidence_id, face_id,
+            source, score, status`` and ``explanation`` or ``conditions``.
+        decide: ``decide(case, item_key, decision, note)`` with decision one of
+            ``confirmed``, ``dismissed``, ``escalated``.
+        thumbnail: ``thumbnail(case, sha256, blurred=..., box=...) -> PNG bytes``.
+        on_reveal: ``on_reveal(case, sha256, context)``, default writes the audit log.
+    """
+
+    index = traitlets.Int(0)
+    revealed = traitlets.Bool(False)
+    reveals = traitlets.Int(0)
+    decided = traitlets.Int(0)
+    title = "Review queue"
+
+    def __init__(self, case: Any, load_queue: Callable[..., pd.DataFrame] | None = None,
+                 decide: Callable[..., Any] | None = None,
+                 thumbnail: Callable[..., bytes] | None = None,
+                 on_reveal: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+        self.case = case
+        self._load = load_queue or lazy("workbench.review.queue:review_queue")
+        self._decide = decide or lazy("workbench.review.queue:decide")
+        self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
+        self._on_reveal = on_reveal or lazy("workbench.reports.thumbnails:record_reveal")
+        self.queue = pd.DataFrame()
+        self.image = w.HTML()
+        self.details = w.HTML()
+        self.reveal_button = w.Button(description="Reveal", icon="eye",
+                                      tooltip="show this item unblurred (counted and audited)")
+        self.reveal_button.on_click(self._on_reveal_click)
+        self.prev_button = w.Button(description="Previous", icon="arrow-left")
+        self.prev_button.on_click(lambda _b: self._move(-1))
+        self.next_button = w.Button(description="Next", icon="arrow-right")
+        self.next_button.on_click(lambda _b: self._move(1))
+        self.note = w.Textarea(placeholder="Note for the record (why this decision)",
+                               layout=w.Layout(width="100%"))
+        self.buttons = {
+            "confirmed": w.Button(description="Confirm", button_style="danger"),
+            "dismissed": w.Button(description="Dismiss", button_style=""),
+            "escalated": w.Button(description="Escalate", button_style="warning"),
+        }
+        for decision, button in self.buttons.items():
+            button.on_click(lambda _b, d=decision: self.decide(d))
+        self.overview = w.HTML()
+        self.children = [
+            self.overview, w.HBox([self.image, self.details]),
+            w.HBox([self.prev_button, self.reveal_button, self.next_button]),
+            self.note, w.HBox(list(self.buttons.values())), self.status,
+        ]
+        self.observe(lambda _c: self._render(), names=["index", "revealed"])
+        self.reload()
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        """The item on screen, or None when the queue is empty."""
+        if not len(self.queue):
+            return None
+        return self.queue.iloc[self.index].to_dict()
+
+    def reload(self) -> None:
+        """Read the queue again from the case."""
+        queue = self.call(self._load, self.case)
+        if queue is None:
+            self._render()
+            return
+        self.queue = queue.reset_index(drop=True)
+        self.index = min(self.index, max(0, len(self.queue) - 1))
+        self._render()
+
+    def decide(self, decision: str, note: str | None = None) -> None:
+        """Record ``decision`` for the current item with the note, then move on."""
+        item = self.current
+        if item is None:
+            self.error = "The queue is empty: nothing to decide."
+            return
+        note = self.note.value if note is None else note
+        done = self.call(self._decide, self.case, item["item_key"], decision, note)
+        if self.error:
+            return
+        self.decided += 1
+        self.queue.loc[self.index, "status"] = decision
+        self.note.value = ""
+        self.message = f"Recorded '{decision}' for {item['item_key']}." + (
+            f" {done}" if isinstance(done, str) else "")
+        self._move(1)
+        self._render()
+
+    def _move(self, step: int) -> None:
+        if not len(self.queue):
+            return
+        self.revealed = False
+        self.index = max(0, min(len(self.queue) - 1, self.index + step))
+
+    def _on_reveal_click(self, _button: w.Button | None = None) -> None:
+        item = self.current
+        if item is None:
+            return
+        if self.revealed:
+            self.revealed = False
+            return
+        self.call(self._on_reveal, self.case, item["evidence_id"], "review queue")
+        if not self.error:
+            self.reveals += 1
+            self.revealed = True
+
+    def _render(self) -> None:
+        from workbench.reports.thumbnails import img_tag
+
+        item = self.current
+        pending = int((self.queue.get("status", pd.Series(dtype=str)) == "pending").sum())
+        self.overview.value = (f"<b>{len(self.queue)}</b> items in the queue, <b>{pending}</b> "
+                               f"pending; {self.reveals} reveals this session.")
+        self.reveal_button.description = "Blur again" if self.revealed else "Reveal"
+        if item is None:
+            self.image.value = ""
+            self.details.value = "<i>Nothing to review.</i>"
+            return
+        box = _box(item)
+        png = self.call(self._thumbnail, self.case, item["evidence_id"],
+                        blurred=not self.revealed, box=box, size=240)
+        self.image.value = img_tag(png, item["evidence_id"], blurred=not self.revealed,
+                                   box=box) if png else ""
+        self.details.value = _details(item, self.index, len(self.queue))
+
+    def snapshot_body(self) -> str:
+        rows = [{"item": r.get("item_key"), "source": r.get("source"), "score": r.get("score"),
+                 "status": r.get("status"), "why": _why(r),
+                 "evidence": ("html", f'<span data-wb-sha256="{r["evidence_id"]}">'
+                                      f'{r["evidence_id"][:16]}…</span>')}
+                for r in self.queue.to_dict(orient="records")]
+        return (f"<p>{len(rows)} items in the review queue.</p>"
+                + table_html(rows, ["item", "source", "score", "status", "why", "evidence"]))
+
+
+def _box(item: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    values = [item.get(k) for k in ("x1", "y1", "x2", "y2")]
+    if any(v is None or v != v for v in values):
+        return None
+    return tuple(float(v) for v in values)  # type: ignore[return-value]
+
+
+def _why(item: dict[str, Any]) -> str:
+    if item.get("explanation"):
+        return str(item["explanation"])
+    fired = [c for c in item.get("conditions") or [] if c.get("fired")]
+    return "; ".join(f"{c['name']} = {c['value']}" for c in fired) or "no condition fired"
+
+
+def _details(item: dict[str, Any], index: int, total: int) -> str:
+    return (f'<div style="padding:0 12px"><div>Item {index + 1} of {total}</div>'
+            f"<div><b>{html.escape(str(item.get('source', '')))}</b> scored "
+            f"{float(item.get('score', 0)):.2f}</div>"
+            f"<div>Why: {html.escape(_why(item))}</div>"
+            f"<div>Status: {html.escape(str(item.get('status', 'pending')))}</div>"
+            f"<div>Evidence {html.escape(str(item['evidence_id'])[:16])}…"
+            f"{' face ' + html.escape(str(item['face_id'])) if item.get('face_id') else ''}</div>"
+            "<div><i>A lead for a trained person, never a verdict.</i></div></div>")

@@ -1,0 +1,177 @@
+"""Uniform inspector (see and correct clothing attributes) and school search (ranked)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+import traitlets
+
+from workbench.widgets.base import WorkbenchWidget, lazy, table_html
+
+FIELDS = ("present", "colours", "pattern")
+UNIFORM_NOTE = ("Colours and patterns are measured from pixels under the face, so lighting, "
+                "pose and occlusion change them: correct what you can see is wrong before "
+                "searching schools.")
+
+
+def _as_dict(person: Any) -> dict[str, Any]:
+    return person.as_dict() if hasattr(person, "as_dict") else dict(person)
+
+
+def parse_value(field: str, text: str) -> Any:
+    """An analyst's typed correction as the value the attribute holds."""
+    text = text.strip()
+    if field == "present":
+        return {"yes": True, "true": True, "no": False, "false": False}.get(text.lower())
+    if field == "colours":
+        return [c.strip() for c in text.split(",") if c.strip()]
+    return text or None
+
+
+class UniformInspector(WorkbenchWidget):
+    """Clothing attributes per person (face), with corrections by the analyst.
+
+    Args:
+        case: the open case.
+        load: ``load(case) -> list of PersonAttributes`` (or their ``as_dict()``).
+        correct: ``correct(case, face_id, item, field, value)`` stores a correction.
+    """
+
+    person = traitlets.Unicode("")
+    corrections = traitlets.Int(0)
+    title = "Uniform attributes"
+
+    def __init__(self, case: Any, load: Callable[..., Any] | None = None,
+                 correct: Callable[..., Any] | None = None) -> None:
+        super().__init__()
+        self.case = case
+        self._load = load or lazy("workbench.uniforms.store:load_attributes")
+        self._correct = correct or lazy("workbench.uniforms.store:correct_attribute")
+        self.people: dict[str, dict[str, Any]] = {}
+        self.picker = w.Dropdown(description="Person")
+        self.picker.observe(self._on_pick, names="value")
+        self.item = w.Dropdown(description="Item", options=[])
+        self.field = w.Dropdown(description="Field", options=list(FIELDS))
+        self.value = w.Text(description="Value", placeholder="yes / navy, white / striped")
+        self.correct_button = w.Button(description="Save correction", icon="pencil")
+        self.correct_button.on_click(self._on_correct)
+        self.table = w.HTML()
+        self.children = [w.HTML(f"<i>{html.escape(UNIFORM_NOTE)}</i>"), self.picker, self.table,
+                         w.HBox([self.item, self.field]), w.HBox([self.value,
+                                                                  self.correct_button]),
+                         self.status]
+        self.reload()
+
+    def reload(self) -> None:
+        people = self.call(self._load, self.case)
+        if people is None:
+            return
+        self.people = {str(p["face_id"]): p for p in map(_as_dict, people)}
+        self.picker.options = list(self.people)
+        self.message = (f"{len(self.people)} people with clothing attributes." if self.people
+                        else "No clothing attributes stored for this case yet.")
+        self._render()
+
+    def query(self) -> dict[str, dict[str, Any]]:
+        """The chosen person's visible items, corrections applied: what school search takes."""
+        person = self.people.get(self.person)
+        if not person:
+            return {}
+        return {k: {"present": v.get("present"), "confidence": v.get("confidence"),
+                    "colours": v.get("colours", []), "pattern": v.get("pattern")}
+                for k, v in person.get("items", {}).items() if v.get("present") is not None}
+
+    def _on_pick(self, change: dict[str, Any]) -> None:
+        self.person = change["new"] or ""
+        self._render()
+
+    def _on_correct(self, _button: w.Button | None = None) -> None:
+        if not self.person or not self.item.value:
+            self.error = "Choose a person and an item to correct."
+            return
+        value = parse_value(self.field.value, self.value.value)
+        self.call(self._correct, self.case, self.person, self.item.value, self.field.value, value)
+        if self.error:
+            return
+        item = self.people[self.person]["items"].setdefault(self.item.value, {})
+        item[self.field.value] = value
+        item["corrected"] = True
+        self.corrections += 1
+        self.message = f"Corrected {self.item.value}.{self.field.value} to {value!r}."
+        self._render()
+
+    def _render(self) -> None:
+        person = self.people.get(self.person)
+        if not person:
+            self.table.value = ""
+            return
+        items = person.get("items", {})
+        self.item.options = list(items)
+        rows = [{"item": name, "present": v.get("present"), "confidence": v.get("confidence"),
+                 "colours": v.get("colours"), "pattern": v.get("pattern"),
+                 "corrected": "yes" if v.get("corrected") else ""} for name, v in items.items()]
+        self.table.value = (
+            f'<div data-wb-sha256="{person.get("evidence_id", "")}">Uniform score '
+            f"{float(person.get('uniform_score', 0)):.2f}</div>"
+            + table_html(rows, ["item", "present", "confidence", "colours", "pattern",
+                                "corrected"]))
+
+    def snapshot_body(self) -> str:
+        return f"<p>{html.escape(self.message)}</p>{self.table.value}"
+
+
+class SchoolSearch(WorkbenchWidget):
+    """Rank schools from the registry against a uniform description.
+
+    Args:
+        search: ``search(query, near=None, k=...) -> DataFrame`` of ranked schools
+            (``name, score, reasons``, optionally ``distance_km, lat, lon``).
+        query: a callable returning the uniform query (e.g. ``inspector.query``).
+        k: how many schools to show.
+    """
+
+    results_count = traitlets.Int(0)
+    title = "School search"
+
+    def __init__(self, search: Callable[..., Any] | None = None,
+                 query: Callable[[], dict[str, Any]] | None = None, k: int = 10) -> None:
+        super().__init__()
+        self._search = search or lazy("workbench.schools.search:search_schools")
+        self._query = query or (lambda: {})
+        self.k = w.IntSlider(value=k, min=1, max=50, description="Top")
+        self.near = w.Text(description="Near", placeholder="lat, lon, km (optional)")
+        self.search_button = w.Button(description="Rank schools", icon="search",
+                                      button_style="primary")
+        self.search_button.on_click(self._on_search)
+        self.results = pd.DataFrame()
+        self.table = w.HTML()
+        self.children = [w.HBox([self.near, self.k]), self.search_button, self.status,
+                         self.table]
+
+    def _on_search(self, _button: w.Button | None = None) -> None:
+        from workbench.reports.views import parse_place
+
+        near = self.call(parse_place, self.near.value)
+        if self.error:
+            return
+        query = self._query()
+        if not query:
+            self.error = "No uniform attributes to search with: choose a person first."
+            return
+        result = self.call(self._search, query, near=near, k=self.k.value)
+        if result is None:
+            return
+        self.results = pd.DataFrame(result)
+        self.results_count = len(self.results)
+        self.message = (f"{self.results_count} schools ranked. A ranking of plausible schools "
+                        "for an investigator to follow up, not an identification.")
+        columns = [c for c in ("rank", "name", "score", "distance_km", "city", "reasons")
+                   if c in self.results.columns]
+        self.table.value = table_html(self.results.to_dict(orient="records"), columns)
+
+    def snapshot_body(self) -> str:
+        return f"<p>{html.escape(self.message)}</p>{self.table.value}"
