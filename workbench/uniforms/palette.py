@@ -203,3 +203,8 @@ def _kmeans(x: np.ndarray, k: int, seed: int, iters: int = 15) -> np.ndarray:
             break
         c = new
     return labels
+
+
+def name_centres() -> np.ndarray:
+    """Mean Lab of each name's prototypes, ``(16, 3)`` in :data:`COLOUR_NAMES` order."""
+    return np.array([_PROTO_LAB[_PROTO_IDX == i].mean(0) for i in range(len(COLOUR_NAMES))])
