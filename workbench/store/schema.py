@@ -176,6 +176,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (evidence_id, signature)
     );
     """,
+    """
+    -- uniforms: per-face uniform item attributes; a correction is a new row with
+    -- corrected_by/corrected_at set, so the measured value and every correction are kept
+    CREATE TABLE uniform_attributes (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        face_id      TEXT NOT NULL,
+        evidence_id  TEXT NOT NULL,
+        item         TEXT NOT NULL,              -- shirt | tie | jumper | blazer | lower
+        present      INTEGER,                    -- 1, 0, or NULL when not visible
+        confidence   REAL NOT NULL DEFAULT 0,
+        colours      TEXT NOT NULL DEFAULT '[]', -- JSON list of palette names
+        pattern      TEXT,                       -- plain | striped | checked | other
+        detail       TEXT NOT NULL DEFAULT '{}',
+        uniform_score REAL,
+        corrected_by TEXT,                       -- NULL for measured values
+        corrected_at TEXT,
+        run_id       TEXT REFERENCES runs(id)
+    );
+    CREATE INDEX uniform_attributes_face ON uniform_attributes(face_id, item);
+    CREATE INDEX uniform_attributes_evidence ON uniform_attributes(evidence_id);
+    """,
 )
 
 
