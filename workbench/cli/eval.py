@@ -1,0 +1,103 @@
+"""``workbench eval lfw|calibrate|identities``: the face models' figures, re-runnable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=["dlib", "engine"], default="dlib",
+                        help="dlib: direct dlib pipeline; engine: the workbench FaceEngine")
+    parser.add_argument("--no-flip", action="store_true", help="no horizontal-flip averaging")
+    parser.add_argument("--workers", type=int, default=1, help="embedding processes (default 1)")
+    parser.add_argument("--cache-dir", type=Path, help="embedding cache folder "
+                        "(default $WORKBENCH_CACHE or ~/.cache/workbench)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    ev = subparsers.add_parser("eval", help="measure the face models (LFW, calibration, identities)")
+    sub = ev.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
+
+    lfw = sub.add_parser("lfw", help="LFW protocol: 10-fold accuracy, ROC, TAR at FAR 1e-3")
+    lfw.add_argument("--pairs", required=True, type=Path, help="pairs file (official format)")
+    lfw.add_argument("--images", required=True, type=Path, help="folder of name/name_000i.jpg")
+    lfw.add_argument("--json", action="store_true", help="print the full result as JSON")
+    _common(lfw)
+    lfw.set_defaults(handler=_lfw)
+
+    cal = sub.add_parser("calibrate", help="measure verification thresholds at target FMRs")
+    cal.add_argument("--pairs", required=True, type=Path,
+                     help="pairs file whose images are measured (pairsDevTrain.txt)")
+    cal.add_argument("--images", required=True, type=Path)
+    cal.add_argument("--far", type=float, action="append",
+                     help="target false-match rate (repeatable; default 1e-2 1e-3 1e-4)")
+    cal.add_argument("--out", type=Path, help="write the calibration JSON here (e.g. "
+                     "workbench/faces/calibration.json); default: print it")
+    _common(cal)
+    cal.set_defaults(handler=_calibrate)
+
+    ids = sub.add_parser("identities", help="precision/recall/F1 and confusion on a labelled CSV")
+    ids.add_argument("csv", type=Path, help="CSV with file,identity columns (files relative to it)")
+    ids.add_argument("--mode", choices=["nn", "cluster"], default="nn")
+    ids.add_argument("--threshold", type=float, help="similarity threshold (default calibrated)")
+    ids.add_argument("--json", action="store_true")
+    _common(ids)
+    ids.set_defaults(handler=_identities)
+
+
+def _factory(args: argparse.Namespace, **extra: object):
+    from functools import partial
+
+    from workbench.eval.embedders import BACKENDS
+
+    return partial(BACKENDS[args.backend], flip=not args.no_flip, **extra)
+
+
+def _lfw(args: argparse.Namespace) -> int:
+    from workbench.eval.lfw import run_lfw
+
+    result = run_lfw(args.pairs, args.images, _factory(args), args.cache_dir,
+                     max(1, args.workers), not args.quiet)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(result.summary())
+        if result.note:
+            print(f"note: {result.note}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from workbench.eval.calibrate import DEFAULT_FARS, calibrate, write_calibration
+
+    document = calibrate(args.pairs, args.images, _factory(args), tuple(args.far or DEFAULT_FARS),
+                         cache_dir=args.cache_dir, workers=max(1, args.workers),
+                         progress=not args.quiet)
+    if args.out:
+        print(f"calibration written to {write_calibration(document, args.out)}")
+    else:
+        print(json.dumps(document, indent=2, sort_keys=True))
+    return 0
+
+
+def _identities(args: argparse.Namespace) -> int:
+    from workbench.eval.identities import evaluate_identities
+
+    extra: dict[str, object] = {"pick": "largest"}
+    if args.backend == "dlib":
+        extra["fallback"] = None
+    else:
+        extra["fallback_center"] = None
+    result = evaluate_identities(args.csv, args.mode, args.threshold, _factory(args, **extra),
+                                 args.cache_dir, max(1, args.workers), not args.quiet)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(result.summary())
+        for row in result.per_identity:
+            print(f"  {row['identity']:<24} P {row['precision']:.2f}  R {row['recall']:.2f}  "
+                  f"F1 {row['f1']:.2f}  n={row['support']}")
+    return 0
