@@ -1,0 +1,24 @@
+"""The review queue: ranked, explained items for a person to confirm, dismiss or escalate.
+
+Scores order the work; they never act on their own.
+"""
+
+from workbench.review.queue import (
+    DECISIONS,
+    ImageGroup,
+    QueueItem,
+    ReviewError,
+    decide,
+    evidence_fingerprints,
+    find_item,
+    queue_frame,
+    queue_groups,
+    queue_items,
+)
+from workbench.review.thumbs import ReviewSession, ThumbnailError, thumbnail
+
+__all__ = [
+    "DECISIONS", "ImageGroup", "QueueItem", "ReviewError", "ReviewSession", "ThumbnailError",
+    "decide", "evidence_fingerprints", "find_item", "queue_frame", "queue_groups",
+    "queue_items", "thumbnail",
+]
