@@ -1,0 +1,49 @@
+"""``workbench uniforms CASE_DIR`` (extract) and ``workbench uniforms correct``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "uniforms", help="school-uniform attributes of a case's faces (needs stored faces)")
+    parser.add_argument("case_dir", help="the case folder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the attributes as JSON lines")
+    parser.add_argument("--correct", metavar="FACE_ID:ITEM",
+                        help="record a correction instead of extracting, e.g. 'abc..:3:tie'")
+    parser.add_argument("--present", choices=["yes", "no"], help="with --correct")
+    parser.add_argument("--colours", help="with --correct: comma-separated palette names")
+    parser.add_argument("--pattern", choices=["plain", "striped", "checked", "other"],
+                        help="with --correct")
+    parser.add_argument("--note", default="", help="with --correct: why")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from workbench.cli._output import print_json_lines
+    from workbench.store import Case
+    from workbench.uniforms.store import correct_attribute, load_attributes
+
+    with Case.open(args.case_dir) as case:
+        if args.correct:
+            face_id, _, item = args.correct.rpartition(":")
+            colours = [c.strip() for c in args.colours.split(",")] if args.colours else None
+            present = None if args.present is None else args.present == "yes"
+            values = correct_attribute(case, face_id, item, present=present, colours=colours,
+                                       pattern=args.pattern, note=args.note)
+            print(json.dumps({"face_id": face_id, "item": item, **values}))
+            return 0
+        from workbench.uniforms.extract import extract_case
+
+        summary = extract_case(case, progress=not args.no_progress)
+        if args.json:
+            faces = load_attributes(case)
+            print_json_lines({"face_id": k, **v} for k, v in faces.items())
+        else:
+            print(f"uniforms: {summary['faces']} faces in {summary['images']} images, "
+                  f"{summary['uniform_likely']} with uniform score >= 0.5, "
+                  f"{summary['errors']} images unreadable (run {summary['run_id'][:8]})")
+    return 0
