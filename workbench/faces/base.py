@@ -103,6 +103,28 @@ def names(family: str) -> list[str]:
     return sorted(_REGISTRY[family])
 
 
+def model_names(family: str, name: str) -> tuple[str, ...]:
+    """Pack names of the files a backend loads, without building it."""
+    _load_builtin()
+    if name.startswith("deepface:") and family == "detector":
+        from workbench.faces.deepface_backend import DETECTOR_WEIGHTS
+
+        return DETECTOR_WEIGHTS.get(name.split(":", 1)[1], ())
+    if name not in _REGISTRY[family]:
+        raise UnknownBackend(f"no {family} called {name!r}; available: {sorted(_REGISTRY[family])}")
+    return _REGISTRY[family][name].model_names
+
+
+def backend_class(family: str, name: str) -> type[Backend]:
+    """The class registered as ``name`` in ``family``."""
+    _load_builtin()
+    try:
+        return _REGISTRY[family][name]
+    except KeyError:
+        raise UnknownBackend(
+            f"no {family} called {name!r}; available: {sorted(_REGISTRY[family])}") from None
+
+
 def build(family: str, name: str, settings: FaceSettings) -> Backend:
     """An instance of the backend registered as ``name`` in ``family``."""
     _load_builtin()

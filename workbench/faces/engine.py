@@ -80,22 +80,30 @@ class FaceEngine:
     @property
     def embedding_key(self) -> str:
         """Model + detector + alignment: embeddings compare only within one key."""
-        emb = self.embedder
+        from workbench.faces.base import backend_class
+
+        emb = backend_class("embedder", self.settings.embedder)
         return (f"{emb.key}/{self.settings.detector}/"
                 f"dlib5pt_chip{emb.chip_size}_pad{emb.chip_padding:g}")
 
-    def models(self) -> dict[str, str]:
-        """Every model file in use, pack name -> SHA-256."""
-        self.load()
-        out: dict[str, str] = {}
-        for part in self._parts.values():
-            if hasattr(part, "models"):
-                out.update(part.models())
-            else:
-                from workbench.models import model_digest
+    def model_names(self) -> list[str]:
+        """Pack names of every model file the engine's settings use (nothing is loaded)."""
+        from workbench.faces.base import model_names
 
-                out.update({n: model_digest(n, self.settings.models_dir) for n in part.model_names})
-        return dict(sorted(out.items()))
+        s = self.settings
+        names = list(model_names("detector", s.detector))
+        names += ["dlib_landmarks_5"] + (["dlib_landmarks_68"] if s.landmarks == 68 else [])
+        names += model_names("embedder", s.embedder)
+        if s.attributes:
+            names += model_names("age_gender", s.extra.get("age_gender", "dlib_age_gender"))
+            names += model_names("emotion", s.extra.get("emotion", "fer"))
+        return sorted(set(names))
+
+    def models(self) -> dict[str, str]:
+        """Every model file in use, pack name -> SHA-256 (verified, not loaded)."""
+        from workbench.models import model_digest
+
+        return {n: model_digest(n, self.settings.models_dir) for n in self.model_names()}
 
     def signature(self) -> str:
         """Hash of models and settings: two runs with the same signature are equivalent."""

@@ -1,0 +1,41 @@
+"""``workbench analyze CASE_DIR``: faces of every image and sampled frame of a case."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze", help="detect, embed and describe the faces of every image and video frame "
+        "of a case (parallel, resumable)")
+    parser.add_argument("case_dir")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes, each loading the models once (default 1)")
+    parser.add_argument("--detector", default="hog",
+                        help="hog (default), cnn, or deepface:<name> with imported weights")
+    parser.add_argument("--upsample", type=int, default=1,
+                        help="detector upsampling: 1 finds faces from ~40 px (default), 0 from "
+                        "~80 px, 4x faster")
+    parser.add_argument("--no-attributes", action="store_true",
+                        help="skip age, gender and emotion")
+    parser.add_argument("--limit", type=int, help="analyse at most this many items")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(handler=_analyze)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from workbench.faces import FaceSettings, analyze_case
+
+    settings = FaceSettings(detector=args.detector, upsample=args.upsample,
+                            attributes=not args.no_attributes)
+    summary = analyze_case(args.case_dir, settings, workers=max(1, args.workers),
+                           progress=not args.json, limit=args.limit)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"analysed {summary['analysed']} items ({summary['skipped']} already done), "
+              f"{summary['faces']} faces, {len(summary['errors'])} unreadable; "
+              f"run {summary['run_id']}")
+    return 0
