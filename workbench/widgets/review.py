@@ -166,9 +166,11 @@ def _box(item: dict[str, Any]) -> tuple[float, float, float, float] | None:
 
 
 def _why(item: dict[str, Any]) -> str:
-    if item.get("explanation"):
-        return str(item["explanation"])
-    fired = [c for c in item.get("conditions") or [] if c.get("fired")]
+    explanation = item.get("explanation")
+    if isinstance(explanation, str) and explanation:
+        return explanation
+    conditions = item.get("conditions")
+    fired = [c for c in conditions if c.get("fired")] if isinstance(conditions, list) else []
     return "; ".join(f"{c['name']} = {c['value']}" for c in fired) or "no condition fired"
 
 

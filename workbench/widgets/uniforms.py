@@ -72,6 +72,10 @@ class UniformInspector(WorkbenchWidget):
             return
         self.people = {str(p["face_id"]): p for p in map(_as_dict, people)}
         self.picker.options = list(self.people)
+        if self.people:
+            self.picker.value = self.person if self.person in self.people else next(
+                iter(self.people))
+        self.person = self.picker.value or ""
         self.message = (f"{len(self.people)} people with clothing attributes." if self.people
                         else "No clothing attributes stored for this case yet.")
         self._render()
@@ -111,6 +115,8 @@ class UniformInspector(WorkbenchWidget):
             return
         items = person.get("items", {})
         self.item.options = list(items)
+        if items and self.item.value not in items:
+            self.item.value = next(iter(items))
         rows = [{"item": name, "present": v.get("present"), "confidence": v.get("confidence"),
                  "colours": v.get("colours"), "pattern": v.get("pattern"),
                  "corrected": "yes" if v.get("corrected") else ""} for name, v in items.items()]

@@ -1,0 +1,149 @@
+"""Review queue and missing-person lookup, driven headless."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+from workbench.widgets.missing import MissingPersonLookup
+from workbench.widgets.review import ReviewQueue
+
+SHA1, SHA2 = "1" * 64, "2" * 64
+
+
+def _queue() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"item_key": "k1", "evidence_id": SHA1, "face_id": None, "source": "rule_a",
+         "score": 0.9, "status": "pending", "explanation": "rule_a scored 0.90 because x"},
+        {"item_key": "k2", "evidence_id": SHA2, "face_id": f"{SHA2}:0", "source": "rule_b",
+         "score": 0.5, "status": "pending",
+         "conditions": [{"name": "p_minor", "value": 0.7, "fired": True}],
+         "x1": 1.0, "y1": 1.0, "x2": 9.0, "y2": 9.0},
+    ])
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.thumbs: list[dict] = []
+        self.decisions: list[tuple] = []
+        self.reveals: list[str] = []
+
+    def thumbnail(self, case, sha, blurred=True, box=None, size=0):
+        self.thumbs.append({"sha": sha, "blurred": blurred, "box": box})
+        return b"png"
+
+    def decide(self, case, key, decision, note):
+        self.decisions.append((key, decision, note))
+
+    def reveal(self, case, sha, context):
+        self.reveals.append(sha)
+
+
+def _widget(rec: Recorder) -> ReviewQueue:
+    return ReviewQueue("CASE", load_queue=lambda c: _queue(), decide=rec.decide,
+                       thumbnail=rec.thumbnail, on_reveal=rec.reveal)
+
+
+def test_review_is_blurred_by_default_and_reveal_is_counted() -> None:
+    rec = Recorder()
+    queue = _widget(rec)
+    assert rec.thumbs[-1] == {"sha": SHA1, "blurred": True, "box": None}
+    assert 'data-wb-thumb="blurred"' in queue.image.value
+    queue.reveal_button.click()
+    assert queue.revealed and queue.reveals == 1 and rec.reveals == [SHA1]
+    assert rec.thumbs[-1]["blurred"] is False
+    assert queue.reveal_button.description == "Blur again"
+    queue.next_button.click()
+    # Moving on blurs again: a reveal holds for one item only.
+    assert queue.index == 1 and not queue.revealed
+    assert rec.thumbs[-1] == {"sha": SHA2, "blurred": True, "box": (1.0, 1.0, 9.0, 9.0)}
+    assert "p_minor = 0.7" in queue.details.value
+
+
+def test_review_decisions_go_to_the_domain_with_the_note() -> None:
+    rec = Recorder()
+    queue = _widget(rec)
+    queue.note.value = "adult, not a minor"
+    queue.buttons["dismissed"].click()
+    assert rec.decisions == [("k1", "dismissed", "adult, not a minor")]
+    assert queue.decided == 1 and queue.index == 1 and queue.note.value == ""
+    queue.buttons["escalated"].click()
+    assert rec.decisions[-1] == ("k2", "escalated", "")
+    assert list(queue.queue["status"]) == ["dismissed", "escalated"]
+    assert "0</b> pending" in queue.overview.value
+    snapshot = queue.snapshot_html()
+    assert f'data-wb-sha256="{SHA1}"' in snapshot and "<img" not in snapshot
+
+
+def test_review_domain_error_keeps_the_item() -> None:
+    def refuse(case, key, decision, note):
+        raise WorkbenchError("the evidence changed since scoring; re-score the case")
+
+    queue = ReviewQueue("CASE", load_queue=lambda c: _queue(), decide=refuse,
+                        thumbnail=lambda *a, **k: b"", on_reveal=lambda *a: None)
+    queue.buttons["confirmed"].click()
+    assert "re-score" in queue.error and queue.index == 0 and queue.decided == 0
+
+
+def test_review_reveal_is_audited_in_a_real_case(small_case) -> None:
+    sha = small_case.evidence()["sha256"].iloc[0]
+    frame = pd.DataFrame([{"item_key": "x", "evidence_id": sha, "source": "s", "score": 0.4,
+                           "status": "pending"}])
+    queue = ReviewQueue(small_case, load_queue=lambda c: frame, decide=lambda *a: None)
+    before = len(small_case.audit_log())
+    queue.reveal_button.click()
+    log = small_case.audit_log()
+    assert len(log) == before + 1
+    assert log.iloc[-1]["action"] == "thumbnail.reveal" and log.iloc[-1]["target"] == sha
+
+
+@dataclass
+class FakeFace:
+    query: object
+    candidates: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"face_id": "f1", "evidence_id": SHA1, "age": 14.0, "sex": "female",
+                "candidates": self.candidates}
+
+
+@dataclass
+class FakeQuery:
+    xyxy: tuple = (1.0, 2.0, 30.0, 40.0)
+
+
+@dataclass
+class FakeResult:
+    faces: list
+    skipped_keys: dict = field(default_factory=dict)
+
+
+def test_missing_lookup_shows_face_beside_candidates_with_reasons() -> None:
+    cands = [{"rank": 1, "record_id": "MP-1", "name": "A. Person", "similarity": 0.71,
+              "threshold": 0.6, "verified": True, "reasons": ["sex: passed (f, f)"]},
+             {"rank": 2, "record_id": "MP-2", "name": "B. Person", "similarity": 0.41,
+              "threshold": 0.6, "verified": False, "reasons": ["age: passed (12-16)"]}]
+    calls = []
+    widget = MissingPersonLookup(
+        "CASE", lookup=lambda case, reg: calls.append(reg) or FakeResult([FakeFace(
+            FakeQuery(), cands)]), open_registry=lambda loc: f"REG:{loc}", registry="/r",
+        thumbnail=lambda *a, **k: b"png")
+    widget.search_button.click()
+    assert calls == ["REG:/r"]
+    assert (widget.faces_searched, widget.candidates, widget.verified) == (1, 2, 1)
+    assert "MP-1" in widget.results.value and "sex: passed (f, f)" in widget.results.value
+    assert 'data-wb-box="1.0,2.0,30.0,40.0"' in widget.results.value
+    widget.only_verified.value = True
+    assert "MP-2" not in widget.results.value
+    assert "never an identification" in widget.snapshot_html()
+
+
+def test_missing_lookup_registry_error_is_readable() -> None:
+    def no_registry(location):
+        raise WorkbenchError("registry folder /nowhere does not exist; run workbench registry init")
+
+    widget = MissingPersonLookup("CASE", lookup=lambda *a: None, open_registry=no_registry)
+    widget.search_button.click()
+    assert "registry init" in widget.error and widget.faces_searched == 0
