@@ -35,14 +35,30 @@ FacesLoader = Callable[[Any], Faces]
 """Reads a case's faces (with embeddings) back as one ``Faces``."""
 
 
-def load_case_faces(case: Any) -> Faces:
-    """The case's faces from the face engine's store (``workbench.store.faces``)."""
-    try:
-        from workbench.store import faces as face_store
-    except ImportError as error:
-        raise RegistryError(
-            "this workbench has no face store yet; run the face analysis first") from error
-    return face_store.read_faces(case)
+def load_case_faces(case: Any, embedding_key: str | None = None) -> Faces:
+    """The case's faces (with embeddings) from the face store, one embedding key.
+
+    Args:
+        case: the open case.
+        embedding_key: which key to read (default: the most common in the case).
+    """
+    from workbench.store.faces import load_faces
+
+    return load_faces(case, embedding_key=embedding_key)
+
+
+def case_faces_for(case: Any, keys: Sequence[str]) -> tuple[Faces, dict[str, int]]:
+    """The case faces whose key the registry has, and a count of the others by key."""
+    counts = dict(case.db.execute(
+        "SELECT embedding_key, COUNT(*) FROM faces GROUP BY embedding_key").fetchall())
+    usable = [k for k in keys if k in counts]
+    skipped = {str(k): int(n) for k, n in counts.items() if k not in usable}
+    if not usable:
+        return Faces.empty(), skipped
+    # One Faces holds one embedding space; a registry rarely has more than one key.
+    best = max(usable, key=lambda k: counts[k])
+    skipped.update({k: int(counts[k]) for k in usable if k != best})
+    return load_case_faces(case, best), skipped
 
 
 def photo_dates(case: Any, evidence_ids: Sequence[str]) -> dict[str, date | None]:
@@ -63,7 +79,7 @@ class FaceResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"face_id": self.query.face_id, "evidence_id": self.query.evidence_id,
-                "age": self.query.age, "sex": self.query.sex,
+                "age": self.query.age, "sex": self.query.sex, "xyxy": self.query.xyxy,
                 "candidates": [c.as_dict() for c in self.candidates]}
 
 
@@ -97,15 +113,17 @@ def lookup_case(case: Any, registry: Registry, threshold: Threshold | None = Non
         today: reference date for "years since missing" (default: today).
     """
     settings = settings or LookupSettings()
-    threshold = threshold or default_threshold()
-    faces = load_case_faces(case) if faces is None else faces
+    skipped: dict[str, int] = {}
+    if faces is None:
+        faces, skipped = case_faces_for(case, registry.embedding_keys())
+    threshold = threshold or default_threshold(faces.embedding_key or None)
     run = case.start_run(Run.start(
         "registry.lookup", models={"embedding_key": faces.embedding_key},
         params={"registry": registry.location, "k": settings.k, "threshold": threshold.similarity,
                 "threshold_source": threshold.source, "store": settings.store,
                 "sex_min_confidence": settings.sex_min_confidence,
                 "age_sigmas": settings.age.sigmas, "age_margin": settings.age.margin_years}))
-    result = LookupResult(run)
+    result = LookupResult(run, skipped_keys=skipped)
     status = "failed"
     try:
         keys = set(registry.embedding_keys())
@@ -155,8 +173,7 @@ def reverse_search(registry: Registry, record_id: str, case_dirs: Sequence[str |
     from workbench.store import Case
 
     settings = settings or LookupSettings()
-    threshold = threshold or default_threshold()
-    loader = faces_loader or load_case_faces
+    loader = faces_loader or (lambda case: case_faces_for(case, registry.embedding_keys())[0])
     record = registry.get(record_id)
     found: list[ReverseMatch] = []
     for case_dir in case_dirs:
@@ -165,10 +182,11 @@ def reverse_search(registry: Registry, record_id: str, case_dirs: Sequence[str |
             photos = record_embeddings(registry, record_id, faces.embedding_key)
             if not len(faces) or photos is None:
                 continue
+            cut = threshold or default_threshold(faces.embedding_key)
             run = case.start_run(Run.start(
                 "registry.reverse", models={"embedding_key": faces.embedding_key},
                 params={"registry": registry.location, "record_id": record_id,
-                        "threshold": threshold.similarity}))
+                        "threshold": cut.similarity, "threshold_source": cut.source}))
             hits: list[Hit] = []
             queries = queries_from_faces(faces, photo_dates(case, list(faces.evidence_id)))
             for query in queries:
@@ -178,13 +196,13 @@ def reverse_search(registry: Registry, record_id: str, case_dirs: Sequence[str |
                 sims = photos @ (query.embedding / max(np.linalg.norm(query.embedding), 1e-12))
                 best = int(np.argmax(sims))
                 similarity = float(sims[best])
-                verified = threshold.decide(similarity)
+                verified = cut.decide(similarity)
                 conds = (*passed[record.id],
                          Condition("similarity", round(similarity, 4), True,
                                    f"cosine {similarity:.3f} to the record's photo {best + 1}"),
                          Condition("verified", verified, verified,
-                                   f"threshold {threshold.similarity:.3f} ({threshold.source})"))
-                cand = Candidate(record, best, similarity, verified, threshold.similarity, 0, conds)
+                                   f"threshold {cut.similarity:.3f} ({cut.source})"))
+                cand = Candidate(record, best, similarity, verified, cut.similarity, 0, conds)
                 found.append(ReverseMatch(str(case.path), query, cand))
                 if verified:
                     hits.append(hit_for(cand, query, registry, run.id))

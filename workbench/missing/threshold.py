@@ -31,20 +31,26 @@ class Threshold:
         return bool(similarity >= self.similarity)
 
 
-def default_threshold() -> Threshold:
-    """The face engine's calibrated threshold, or dlib's 0.6 when none is installed."""
+def default_threshold(embedding_key: str | None = None, far: float | None = None
+                      ) -> Threshold:
+    """The face engine's calibrated threshold, or dlib's 0.6 when none applies.
+
+    Args:
+        embedding_key: the key of the embeddings compared (checked against the calibration).
+        far: a calibrated false-match rate other than the calibration's default.
+    """
+    reason = "no calibration found"
     try:
         from workbench.faces import verify
     except ImportError:
         verify = None
     if verify is not None:
-        found = _from_verify_module(verify)
-        if found is not None:
-            return found
+        try:
+            similarity, used = verify.threshold_for(far, embedding_key)
+        except verify.CalibrationError as error:
+            reason = str(error).split(";")[0]
+        else:
+            return Threshold(float(similarity),
+                             f"calibrated: false-match rate {used:g} measured on LFW")
     return Threshold(cosine_from_distance(DLIB_DISTANCE),
-                     f"dlib default: Euclidean {DLIB_DISTANCE} (no calibration found)")
-
-
-def _from_verify_module(verify: object) -> Threshold | None:
-    """Read the calibrated cut from ``workbench.faces.verify`` (adapted to its API)."""
-    return None
+                     f"dlib default: Euclidean {DLIB_DISTANCE} ({reason})")
