@@ -34,7 +34,8 @@ def sharpness_score(values: np.ndarray, half: float = 60.0) -> np.ndarray:
 def yaw_proxy(landmarks: np.ndarray) -> np.ndarray:
     """Signed head turn in [-1, 1] from where the nose sits between the eyes.
 
-    0 is frontal; +-1 is the nose over one eye (profile). Works with the 68-point
+    0 is frontal; +-1 is the nose over one eye (profile), from its projection on the
+    line between the eye centres. Works with the 68-point
     layout (nose tip 30, eyes 36-41 and 42-47) and dlib's 5-point layout (eye corners
     0-3, nose 4).
     """
@@ -44,9 +45,10 @@ def yaw_proxy(landmarks: np.ndarray) -> np.ndarray:
         left, right, nose = landmarks[:, 36:42].mean(1), landmarks[:, 42:48].mean(1), landmarks[:, 30]
     else:
         right, left, nose = landmarks[:, 0:2].mean(1), landmarks[:, 2:4].mean(1), landmarks[:, 4]
-    d_left = np.linalg.norm(nose - left, axis=1)
-    d_right = np.linalg.norm(nose - right, axis=1)
-    return ((d_left - d_right) / np.maximum(d_left + d_right, 1e-6)).astype(np.float32)
+    axis = right - left
+    # Where the nose projects on the eye-to-eye axis: 0.5 frontal, 0 or 1 over an eye.
+    t = ((nose - left) * axis).sum(1) / np.maximum((axis * axis).sum(1), 1e-6)
+    return np.clip(2.0 * t - 1.0, -1.0, 1.0).astype(np.float32)
 
 
 def quality(xyxy: np.ndarray, chips: np.ndarray, landmarks: np.ndarray
