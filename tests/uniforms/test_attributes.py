@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.types import Faces
-from workbench.uniforms.attributes import ItemAttribute, image_attributes, person_attributes, \
-    uniform_score
+from workbench.uniforms.attributes import ItemAttribute, image_attributes, person_attributes, uniform_score
 
 FULL = {"shirt": {"colours": ["white"], "pattern": "plain"},
         "tie": {"colours": ["maroon", "gold"], "pattern": "striped"},

@@ -7,8 +7,7 @@ import pytest
 from workbench.errors import ValidationError
 from workbench.types import Run
 from workbench.uniforms.attributes import ItemAttribute, PersonAttributes
-from workbench.uniforms.store import correct_attribute, load_attributes, observation, \
-    save_attributes
+from workbench.uniforms.store import correct_attribute, load_attributes, observation, save_attributes
 
 
 def _person(face_id: str = "e1:0") -> PersonAttributes:
