@@ -38,7 +38,7 @@ def test_gallery_shows_limits_clusters_and_merges() -> None:
         return "c9"
 
     gallery = FaceGallery("CASE", load_faces=lambda c: _faces(), merge=merge,
-                          split=lambda c, ids: "c10", thumbnail=lambda *a, **k: b"png")
+                          split=lambda c, cid, ids: "c10", thumbnail=lambda *a, **k: b"png")
     assert LIMITS_NOTE in gallery.children[0].value
     assert LIMITS_NOTE in gallery.snapshot_html()
     assert gallery.shown == 3
@@ -54,7 +54,10 @@ def test_gallery_shows_limits_clusters_and_merges() -> None:
     gallery.merge_button.click()
     assert merged == [["c1", "c2"]] and "c9" in gallery.message
     gallery.cluster_picker.value = ALL
-    gallery.split_pick.value = (f"{SHA2}:1",)
+    gallery.split_button.click()
+    assert "Choose a cluster" in gallery.error
+    gallery.cluster_picker.value = "c2"
+    gallery.split_pick.value = (f"{SHA2}:0",)
     gallery.split_button.click()
     assert "c10" in gallery.message
 

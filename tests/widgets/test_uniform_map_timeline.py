@@ -24,14 +24,14 @@ def test_parse_value() -> None:
 def test_inspector_correction_flows_into_the_school_query() -> None:
     corrections = []
     inspector = UniformInspector("CASE", load=lambda c: PEOPLE,
-                                 correct=lambda *a: corrections.append(a[1:]))
+                                 correct=lambda *a, **k: corrections.append((*a[1:], k)))
     assert inspector.person == "f1" and "striped" in inspector.table.value
     assert set(inspector.query()) == {"tie"}  # the blazer was not visible
     inspector.item.value = "tie"
     inspector.field.value = "colours"
     inspector.value.value = "green, gold"
     inspector.correct_button.click()
-    assert corrections == [("f1", "tie", "colours", ["green", "gold"])]
+    assert corrections == [("f1", "tie", {"colours": ["green", "gold"]})]
     assert inspector.corrections == 1 and inspector.query()["tie"]["colours"] == ["green", "gold"]
     seen = []
 

@@ -61,7 +61,7 @@ class FaceGallery(WorkbenchWidget):
         load_faces: ``load_faces(case) -> DataFrame`` with ``face_id, evidence_id, x1..y2,
             cluster_id`` and attribute columns (default: ``workbench.reports.views.faces_view``).
         merge: ``merge(case, cluster_ids) -> new cluster id``.
-        split: ``split(case, face_ids) -> new cluster id`` for the chosen faces.
+        split: ``split(case, cluster_id, face_ids) -> new cluster id`` for the chosen faces.
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=...) -> PNG bytes``.
         max_faces: cards shown at once.
     """
@@ -135,10 +135,10 @@ class FaceGallery(WorkbenchWidget):
 
     def _on_split(self, _button: w.Button | None = None) -> None:
         ids = list(self.split_pick.value)
-        if not ids:
-            self.error = "Choose the faces to split off into a new cluster."
+        if self.cluster in (ALL, UNCLUSTERED) or not ids:
+            self.error = "Choose a cluster, then the faces to split off into a new cluster."
             return
-        new = self.call(self._split, self.case, ids)
+        new = self.call(self._split, self.case, self.cluster, ids)
         if new is not None:
             self.reload()
             self.message = f"Split {len(ids)} faces into cluster {new}."

@@ -14,11 +14,15 @@ from workbench.widgets.base import WorkbenchWidget, lazy
 
 
 def map_document(obj: Any) -> str:
-    """A full HTML document for a folium map (or HTML text given as is)."""
+    """A full offline HTML document for a folium map (or HTML text given as is).
+
+    Folium maps go through the maps package's ``map_html``, which inlines Leaflet's
+    assets and refuses anything that would load from the internet.
+    """
     if isinstance(obj, str):
         return obj
     if hasattr(obj, "get_root"):
-        return obj.get_root().render()
+        return lazy("workbench.geo.maps:map_html")(obj)
     raise TypeError(f"expected a folium map or HTML text, got {type(obj).__name__}")
 
 
@@ -46,7 +50,7 @@ class MapView(WorkbenchWidget):
                  height: int = 480) -> None:
         super().__init__()
         self.case = case
-        self._build = build_map or lazy("workbench.geo.maps:case_map")
+        self._build = build_map or lazy("workbench.reports.bindings:case_map_html")
         self.height = height
         self.frame = w.HTML()
         self.refresh_button = w.Button(description="Redraw map", icon="refresh")
@@ -61,9 +65,12 @@ class MapView(WorkbenchWidget):
             self.rendered = False
             return
         try:
-            document = map_document(built)
+            document = self.call(map_document, built)
         except TypeError as error:
             self.error = str(error)
+            return
+        if document is None:
+            self.rendered = False
             return
         self.frame.value = iframe(document, self.height)
         self.rendered = True

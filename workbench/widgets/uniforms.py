@@ -38,7 +38,8 @@ class UniformInspector(WorkbenchWidget):
     Args:
         case: the open case.
         load: ``load(case) -> list of PersonAttributes`` (or their ``as_dict()``).
-        correct: ``correct(case, face_id, item, field, value)`` stores a correction.
+        correct: ``correct(case, face_id, item, **{field: value})`` stores a correction
+            (default: ``workbench.uniforms.store.correct_attribute``, audited).
     """
 
     person = traitlets.Unicode("")
@@ -49,7 +50,7 @@ class UniformInspector(WorkbenchWidget):
                  correct: Callable[..., Any] | None = None) -> None:
         super().__init__()
         self.case = case
-        self._load = load or lazy("workbench.uniforms.store:load_attributes")
+        self._load = load or lazy("workbench.reports.bindings:uniform_people")
         self._correct = correct or lazy("workbench.uniforms.store:correct_attribute")
         self.people: dict[str, dict[str, Any]] = {}
         self.picker = w.Dropdown(description="Person")
@@ -98,7 +99,8 @@ class UniformInspector(WorkbenchWidget):
             self.error = "Choose a person and an item to correct."
             return
         value = parse_value(self.field.value, self.value.value)
-        self.call(self._correct, self.case, self.person, self.item.value, self.field.value, value)
+        self.call(self._correct, self.case, self.person, self.item.value,
+                  **{self.field.value: value})
         if self.error:
             return
         item = self.people[self.person]["items"].setdefault(self.item.value, {})
@@ -134,8 +136,9 @@ class SchoolSearch(WorkbenchWidget):
     """Rank schools from the registry against a uniform description.
 
     Args:
-        search: ``search(query, near=None, k=...) -> DataFrame`` of ranked schools
-            (``name, score, reasons``, optionally ``distance_km, lat, lon``).
+        search: ``search(query, near=None, k=...) -> rows`` of ranked schools (``name,
+            score, reasons``, optionally ``distance_km, lat, lon``); default:
+            :func:`workbench.reports.bindings.school_search` over the school registry.
         query: a callable returning the uniform query (e.g. ``inspector.query``).
         k: how many schools to show.
     """
@@ -146,7 +149,7 @@ class SchoolSearch(WorkbenchWidget):
     def __init__(self, search: Callable[..., Any] | None = None,
                  query: Callable[[], dict[str, Any]] | None = None, k: int = 10) -> None:
         super().__init__()
-        self._search = search or lazy("workbench.schools.search:search_schools")
+        self._search = search or lazy("workbench.reports.bindings:school_search")
         self._query = query or (lambda: {})
         self.k = w.IntSlider(value=k, min=1, max=50, description="Top")
         self.near = w.Text(description="Near", placeholder="lat, lon, km (optional)")
@@ -175,7 +178,7 @@ class SchoolSearch(WorkbenchWidget):
         self.results_count = len(self.results)
         self.message = (f"{self.results_count} schools ranked. A ranking of plausible schools "
                         "for an investigator to follow up, not an identification.")
-        columns = [c for c in ("rank", "name", "score", "distance_km", "city", "reasons")
+        columns = [c for c in ("rank", "name", "address", "score", "distance_km", "reasons")
                    if c in self.results.columns]
         self.table.value = table_html(self.results.to_dict(orient="records"), columns)
 

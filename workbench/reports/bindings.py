@@ -1,0 +1,49 @@
+"""Default domain bindings for the widgets: one call each, composed from domain functions.
+
+A widget calls exactly one function per action; where a domain offers the pieces rather
+than that one call (load the school registry, then rank), the composition lives here, in
+plain domain code without ipywidgets, so it is testable on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def case_map_html(case: Any) -> str:
+    """The case's offline map (evidence, hits, heat) as one self-contained HTML document."""
+    from workbench.geo.layers import case_layers
+    from workbench.geo.maps import build_map, map_html
+
+    return map_html(build_map(case_layers(case)))
+
+
+def school_search(query: Mapping[str, Any], near: tuple[float, float, float] | None = None,
+                  k: int = 10, registry: str | None = None) -> list[dict[str, Any]]:
+    """Ranked schools for a uniform observation, with their explanations.
+
+    Args:
+        query: ``{item: {present, confidence, colours, pattern}}``.
+        near: ``(lat, lon, scale_km)`` of a geotag or lead, or None.
+        k: how many schools.
+        registry: a school registry CSV (default: the shipped sample registry).
+    """
+    from workbench.schools.registry import load_registry
+    from workbench.schools.search import GeoPrior, search_schools
+
+    prior = GeoPrior(near=(near[0], near[1]), scale_km=near[2]) if near else None
+    matches = search_schools(query, load_registry(registry), top=k, prior=prior)
+    rows = []
+    for match in matches:
+        row = match.as_dict()
+        row["reasons"] = row.get("explanation", "")
+        rows.append(row)
+    return rows
+
+
+def uniform_people(case: Any) -> list[dict[str, Any]]:
+    """The case's clothing attributes per face (corrections applied), as a list."""
+    from workbench.uniforms.store import load_attributes
+
+    return [{"face_id": face_id, **face} for face_id, face in load_attributes(case).items()]
