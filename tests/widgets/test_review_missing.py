@@ -37,13 +37,14 @@ class Recorder:
     def decide(self, case, key, decision, note):
         self.decisions.append((key, decision, note))
 
-    def reveal(self, case, sha, context):
-        self.reveals.append(sha)
+    def reveal(self, case, key, sha, box):
+        self.reveals.append((key, sha))
+        return b"clear"
 
 
 def _widget(rec: Recorder) -> ReviewQueue:
     return ReviewQueue("CASE", load_queue=lambda c: _queue(), decide=rec.decide,
-                       thumbnail=rec.thumbnail, on_reveal=rec.reveal)
+                       thumbnail=rec.thumbnail, reveal=rec.reveal)
 
 
 def test_review_is_blurred_by_default_and_reveal_is_counted() -> None:
@@ -51,10 +52,16 @@ def test_review_is_blurred_by_default_and_reveal_is_counted() -> None:
     queue = _widget(rec)
     assert rec.thumbs[-1] == {"sha": SHA1, "blurred": True, "box": None}
     assert 'data-wb-thumb="blurred"' in queue.image.value
+    shown = len(rec.thumbs)
     queue.reveal_button.click()
-    assert queue.revealed and queue.reveals == 1 and rec.reveals == [SHA1]
-    assert rec.thumbs[-1]["blurred"] is False
+    assert queue.revealed and queue.reveals == 1 and rec.reveals == [("k1", SHA1)]
+    assert len(rec.thumbs) == shown  # the clear image comes only from the audited reveal
+    assert 'data-wb-thumb="revealed"' in queue.image.value
     assert queue.reveal_button.description == "Blur again"
+    queue.reveal_button.click()
+    assert not queue.revealed and 'data-wb-thumb="blurred"' in queue.image.value
+    queue.reveal_button.click()
+    assert queue.reveals == 2
     queue.next_button.click()
     # Moving on blurs again: a reveal holds for one item only.
     assert queue.index == 1 and not queue.revealed
@@ -66,11 +73,11 @@ def test_review_decisions_go_to_the_domain_with_the_note() -> None:
     rec = Recorder()
     queue = _widget(rec)
     queue.note.value = "adult, not a minor"
-    queue.buttons["dismissed"].click()
-    assert rec.decisions == [("k1", "dismissed", "adult, not a minor")]
+    queue.buttons["dismiss"].click()
+    assert rec.decisions == [("k1", "dismiss", "adult, not a minor")]
     assert queue.decided == 1 and queue.index == 1 and queue.note.value == ""
-    queue.buttons["escalated"].click()
-    assert rec.decisions[-1] == ("k2", "escalated", "")
+    queue.buttons["escalate"].click()
+    assert rec.decisions[-1] == ("k2", "escalate", "")
     assert list(queue.queue["status"]) == ["dismissed", "escalated"]
     assert "0</b> pending" in queue.overview.value
     snapshot = queue.snapshot_html()
@@ -82,21 +89,28 @@ def test_review_domain_error_keeps_the_item() -> None:
         raise WorkbenchError("the evidence changed since scoring; re-score the case")
 
     queue = ReviewQueue("CASE", load_queue=lambda c: _queue(), decide=refuse,
-                        thumbnail=lambda *a, **k: b"", on_reveal=lambda *a: None)
-    queue.buttons["confirmed"].click()
+                        thumbnail=lambda *a, **k: b"", reveal=lambda *a: b"")
+    queue.buttons["confirm"].click()
     assert "re-score" in queue.error and queue.index == 0 and queue.decided == 0
 
 
-def test_review_reveal_is_audited_in_a_real_case(small_case) -> None:
-    sha = small_case.evidence()["sha256"].iloc[0]
-    frame = pd.DataFrame([{"item_key": "x", "evidence_id": sha, "source": "s", "score": 0.4,
-                           "status": "pending"}])
-    queue = ReviewQueue(small_case, load_queue=lambda c: frame, decide=lambda *a: None)
+def test_review_with_the_real_review_domain(small_case) -> None:
+    queue = ReviewQueue(small_case)
+    assert queue.error == "" and len(queue.queue) >= 1
+    item = queue.current
+    assert item["source"] == "synthetic_rule" and item["status"] == "pending"
     before = len(small_case.audit_log())
     queue.reveal_button.click()
     log = small_case.audit_log()
-    assert len(log) == before + 1
-    assert log.iloc[-1]["action"] == "thumbnail.reveal" and log.iloc[-1]["target"] == sha
+    assert queue.reveals == 1 and len(log) == before + 1
+    assert log.iloc[-1]["action"] == "review.reveal"
+    queue.buttons["escalate"].click()  # an escalation without a note is refused
+    assert "needs a note" in queue.error and queue.decided == 0
+    queue.note.value = "possible minor; to the specialist team"
+    queue.buttons["escalate"].click()
+    assert queue.error == "" and queue.decided == 1
+    assert queue.queue.loc[0, "status"] == "escalated"
+    assert small_case.audit_log().iloc[-1]["action"] == "review.decide"
 
 
 @dataclass

@@ -47,3 +47,11 @@ def uniform_people(case: Any) -> list[dict[str, Any]]:
     from workbench.uniforms.store import load_attributes
 
     return [{"face_id": face_id, **face} for face_id, face in load_attributes(case).items()]
+
+
+def reveal_review_item(case: Any, item: str, evidence_id: str,
+                       box: tuple[float, float, float, float] | None = None) -> bytes:
+    """The clear thumbnail of a review item; the review domain counts and audits it."""
+    from workbench.review.thumbs import ReviewSession
+
+    return ReviewSession(case).reveal(item, evidence_id, box=box)

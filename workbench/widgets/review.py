@@ -12,24 +12,28 @@ import traitlets
 
 from workbench.widgets.base import WorkbenchWidget, lazy, table_html
 
-DECISIONS = ("confirmed", "dismissed", "escalated")
+# Button verb -> the status the item then has (the review domain's vocabulary).
+DECISIONS = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
+_COLUMNS = {"item": "item_key", "rule": "source"}
 
 
 class ReviewQueue(WorkbenchWidget):
     """Step through the review queue and record a person's decisions.
 
     Thumbnails are blurred and greyscale by default. *Reveal* shows the item in colour for
-    the current item only; every reveal is counted (``reveals``) and recorded through
-    ``on_reveal`` in the case's audit log.
+    the current item only; every reveal is counted (``reveals``) and, through
+    ``reveal``, written to the case's audit log.
 
     Args:
         case: the open case.
-        load_queue: ``load_queue(case) -> DataFrame`` with ``item_key, evidence_id, face_id,
-            source, score, status`` and ``explanation`` or ``conditions``.
-        decide: ``decide(case, item_key, decision, note)`` with decision one of
-            ``confirmed``, ``dismissed``, ``escalated``.
-        thumbnail: ``thumbnail(case, sha256, blurred=..., box=...) -> PNG bytes``.
-        on_reveal: ``on_reveal(case, sha256, context)``, default writes the audit log.
+        load_queue: ``load_queue(case) -> DataFrame`` with ``item`` (or ``item_key``),
+            ``evidence_id, face_id, rule`` (or ``source``), ``score, status`` and
+            ``explanation`` or ``conditions`` (default: ``workbench.review.queue.queue_frame``).
+        decide: ``decide(case, item, decision, note)`` with decision ``confirm``,
+            ``dismiss`` or ``escalate`` (default: ``workbench.review.queue.decide``).
+        thumbnail: ``thumbnail(case, sha256, blurred=True, box=..., size=...) -> PNG``.
+        reveal: ``reveal(case, item, sha256, box) -> PNG`` of the clear image, audited
+            (default: :func:`workbench.reports.bindings.reveal_review_item`).
     """
 
     index = traitlets.Int(0)
@@ -41,13 +45,14 @@ class ReviewQueue(WorkbenchWidget):
     def __init__(self, case: Any, load_queue: Callable[..., pd.DataFrame] | None = None,
                  decide: Callable[..., Any] | None = None,
                  thumbnail: Callable[..., bytes] | None = None,
-                 on_reveal: Callable[..., Any] | None = None) -> None:
+                 reveal: Callable[..., bytes] | None = None) -> None:
         super().__init__()
         self.case = case
-        self._load = load_queue or lazy("workbench.review.queue:review_queue")
+        self._load = load_queue or lazy("workbench.review.queue:queue_frame")
         self._decide = decide or lazy("workbench.review.queue:decide")
         self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
-        self._on_reveal = on_reveal or lazy("workbench.reports.thumbnails:record_reveal")
+        self._reveal = reveal or lazy("workbench.reports.bindings:reveal_review_item")
+        self._clear_png: bytes | None = None
         self.queue = pd.DataFrame()
         self.image = w.HTML()
         self.details = w.HTML()
@@ -61,9 +66,10 @@ class ReviewQueue(WorkbenchWidget):
         self.note = w.Textarea(placeholder="Note for the record (why this decision)",
                                layout=w.Layout(width="100%"))
         self.buttons = {
-            "confirmed": w.Button(description="Confirm", button_style="danger"),
-            "dismissed": w.Button(description="Dismiss", button_style=""),
-            "escalated": w.Button(description="Escalate", button_style="warning"),
+            "confirm": w.Button(description="Confirm", button_style="danger"),
+            "dismiss": w.Button(description="Dismiss", button_style=""),
+            "escalate": w.Button(description="Escalate", button_style="warning",
+                                 tooltip="needs a note saying why and to whom"),
         }
         for decision, button in self.buttons.items():
             button.on_click(lambda _b, d=decision: self.decide(d))
@@ -89,12 +95,14 @@ class ReviewQueue(WorkbenchWidget):
         if queue is None:
             self._render()
             return
+        queue = queue.rename(columns={k: v for k, v in _COLUMNS.items()
+                                      if k in queue.columns and v not in queue.columns})
         self.queue = queue.reset_index(drop=True)
         self.index = min(self.index, max(0, len(self.queue) - 1))
         self._render()
 
     def decide(self, decision: str, note: str | None = None) -> None:
-        """Record ``decision`` for the current item with the note, then move on."""
+        """Record ``decision`` (``confirm``, ``dismiss``, ``escalate``) with the note."""
         item = self.current
         if item is None:
             self.error = "The queue is empty: nothing to decide."
@@ -104,10 +112,10 @@ class ReviewQueue(WorkbenchWidget):
         if self.error:
             return
         self.decided += 1
-        self.queue.loc[self.index, "status"] = decision
+        self.queue.loc[self.index, "status"] = getattr(done, "status", None) or DECISIONS.get(
+            decision, decision)
         self.note.value = ""
-        self.message = f"Recorded '{decision}' for {item['item_key']}." + (
-            f" {done}" if isinstance(done, str) else "")
+        self.message = f"Recorded '{decision}' for {item['item_key']}."
         self._move(1)
         self._render()
 
@@ -115,6 +123,7 @@ class ReviewQueue(WorkbenchWidget):
         if not len(self.queue):
             return
         self.revealed = False
+        self._clear_png = None
         self.index = max(0, min(len(self.queue) - 1, self.index + step))
 
     def _on_reveal_click(self, _button: w.Button | None = None) -> None:
@@ -122,10 +131,13 @@ class ReviewQueue(WorkbenchWidget):
         if item is None:
             return
         if self.revealed:
+            self._clear_png = None
             self.revealed = False
             return
-        self.call(self._on_reveal, self.case, item["evidence_id"], "review queue")
-        if not self.error:
+        png = self.call(self._reveal, self.case, item["item_key"], item["evidence_id"],
+                        _box(item))
+        if png is not None:
+            self._clear_png = png
             self.reveals += 1
             self.revealed = True
 
@@ -142,8 +154,8 @@ class ReviewQueue(WorkbenchWidget):
             self.details.value = "<i>Nothing to review.</i>"
             return
         box = _box(item)
-        png = self.call(self._thumbnail, self.case, item["evidence_id"],
-                        blurred=not self.revealed, box=box, size=240)
+        png = self._clear_png if self.revealed else self.call(
+            self._thumbnail, self.case, item["evidence_id"], blurred=True, box=box, size=240)
         self.image.value = img_tag(png, item["evidence_id"], blurred=not self.revealed,
                                    box=box) if png else ""
         self.details.value = _details(item, self.index, len(self.queue))
