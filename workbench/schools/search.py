@@ -41,6 +41,7 @@ PATTERN_CONFUSION = np.array([
 ])
 COLOUR_SIGMA = 9.0   # CIE94 distance at which a confusion is about 0.6x as likely as a hit
 COLOUR_FLOOR = 0.01  # no confusion is impossible (odd light, dye, white balance)
+CLOSE_COLOUR = 0.015  # P(observed | school colour) above which the explanation says "close"
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +50,8 @@ def colour_confusion() -> np.ndarray:
 
     The prior comes from the palette itself: names whose prototypes are close in CIE94
     (textile weights) are confused more. When ``confusion.json`` (counts measured on the
-    synthetic set by ``workbench.uniforms.evaluate``) exists, its counts are added.
+    synthetic set by ``workbench.uniforms.evaluate``) exists, its counts are added, each
+    row weighted at most as much as the prior.
     """
     n = len(COLOUR_NAMES)
     centres = name_centres()
@@ -61,7 +63,10 @@ def colour_confusion() -> np.ndarray:
         measured = json.loads(CONFUSION_FILE.read_text())
         counts = np.array(measured["counts"], dtype=float)
         if counts.shape == (n, n):
-            matrix = matrix + counts
+            # The synthetic set is kinder than real cameras (its confusions are nearly all
+            # on the diagonal), so each measured row counts at most as much as the prior.
+            rows = counts.sum(1, keepdims=True)
+            matrix = matrix + counts * np.minimum(1.0, 20.0 / np.maximum(rows, 1.0))
     return matrix / matrix.sum(1, keepdims=True)
 
 
@@ -204,7 +209,7 @@ def _item_loglik(item: str, obs: Mapping[str, Any] | None, spec: Mapping[str, An
         with_item = 0.5 * with_item + 0.5 * l_not * background
     pattern_ok = p_obs in (None, spec.get("pattern", "plain"))
     verdict = ("match" if exact and pattern_ok else "colour-close" if pattern_ok and
-               log_colour > math.log(0.05) else "pattern-differs" if exact else "mismatch")
+               log_colour > math.log(CLOSE_COLOUR) else "pattern-differs" if exact else "mismatch")
     return ItemMatch(item, observed, expected, verdict, math.log(max(with_item, 1e-300)))
 
 

@@ -34,6 +34,8 @@ DISTINCT_DE = 9.0
 # added when the tie shares a colour with the jumper or blazer, as school ties usually do.
 SCORE_WEIGHTS = {"shirt": 0.25, "tie": 0.45, "jumper": 0.3, "blazer": 0.45, "lower": 0.1}
 CONSISTENCY_BONUS = 0.15
+# Presence belief for a blazer that cannot be told from a same-coloured jumper.
+AMBIGUOUS_BLAZER = 0.4
 
 
 @dataclass
@@ -178,7 +180,12 @@ def person_attributes(rgb: np.ndarray, xyxy: np.ndarray, landmarks: np.ndarray |
             ItemAttribute("jumper", None, 0.0, visible_fraction=regions["jumper"].visible_fraction)
         if blazer is not None:
             inner = jumper if jumper is not None else shirt
-            out["blazer"] = _item("blazer", blazer, _distinct(blazer, inner))
+            p_blazer = _distinct(blazer, inner)
+            if p_jumper is not None and p_jumper >= 0.5 and p_blazer < 0.5:
+                # Sides and centre show one fabric over the shirt: a jumper alone and a
+                # blazer over a same-coloured jumper look alike here, so say "unsure".
+                p_blazer = AMBIGUOUS_BLAZER
+            out["blazer"] = _item("blazer", blazer, p_blazer)
         else:
             out["blazer"] = ItemAttribute("blazer", None, 0.0,
                                           visible_fraction=regions["blazer"].visible_fraction)

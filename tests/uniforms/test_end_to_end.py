@@ -1,0 +1,54 @@
+"""End to end on constructed photos: real faces (LFW), garments drawn below, dlib HOG faces.
+
+The fast test uses a small registry and a few queries; the slow one is the full
+evaluation among the 4,337 sample schools (numbers reported in the uniforms benchmark).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.schools.registry import load_registry
+from workbench.uniforms.evaluate import evaluate_attributes, evaluate_search, face_paths
+from workbench.uniforms.synthetic import FaceSource, make_composite
+
+
+@pytest.fixture(scope="module")
+def source(shared_data: Path) -> FaceSource:
+    return FaceSource(face_paths(shared_data, limit=200))
+
+
+def test_composites_are_deterministic(source: FaceSource) -> None:
+    uniform = {"shirt": {"colours": ["white"], "pattern": "plain"},
+               "tie": {"colours": ["red"], "pattern": "plain"}}
+    a = make_composite(source, uniform, seed=3)
+    b = make_composite(source, uniform, seed=3)
+    assert a is not None and b is not None
+    assert (a.image == b.image).all() and a.truth == b.truth and a.source == b.source
+
+
+def test_attribute_accuracy_on_a_small_constructed_set(source: FaceSource) -> None:
+    report = evaluate_attributes(source, n=24, seed=7)
+    acc = {k: v["accuracy"] for k, v in report["accuracy"].items()}
+    assert acc["shirt.present"] >= 0.9 and acc["shirt.colour_main"] >= 0.8
+    assert acc["tie.present"] >= 0.8 and acc["jumper.present"] >= 0.8
+    # a blazer over a same-coloured jumper reads as "no blazer, unsure" (see attributes.py)
+    assert acc["blazer.present"] >= 0.6
+
+
+def test_top3_on_a_small_constructed_set(source: FaceSource) -> None:
+    schools = load_registry()[::20]                       # 217 schools
+    report = evaluate_search(source, schools, n=15, seed=4)
+    assert report["queries"] >= 10
+    assert report["uniform only"]["top3_best_case"] >= 0.8
+
+
+@pytest.mark.slow
+def test_top3_among_all_sample_schools(source: FaceSource) -> None:
+    report = evaluate_search(source, load_registry(), n=120, seed=11)
+    assert report["schools"] == 4337 and report["queries"] >= 100
+    with_geotag = report["uniform + geotag within 15 km"]
+    assert with_geotag["top3_ties_against"] >= 0.9
+    assert report["uniform only"]["top3_best_case"] >= 0.7
