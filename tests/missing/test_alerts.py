@@ -72,7 +72,7 @@ def webhook():
 
 
 def _case_with_face(new_case, shared_data, tmp_path, embedding):
-    src = shared_data / "faces" / "labelled" / "face_recognition" / "obama.jpg"
+    src = shared_data / "faces" / "labelled" / "face_recognition" / "examples" / "obama-480p.jpg"
     if not src.exists():
         src = next((shared_data / "faces" / "labelled").rglob("*.jpg"))
     image = tmp_path / "evidence.jpg"

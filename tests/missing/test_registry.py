@@ -158,3 +158,18 @@ def test_reverse_search_over_cases(tmp_path) -> None:
         assert case.summary()["hits"] == {"registry": 1}
     with Case.open(dirs[0]) as case:
         assert case.summary()["hits"] == {}
+
+
+def test_identification_rates_counts_misses() -> None:
+    from workbench.missing.evaluate import identification_rates
+
+    rng = np.random.default_rng(6)
+    gallery = unit(rng, 50)
+    ids = [f"p{i}" for i in range(50)]
+    queries = np.stack([near(gallery[i], rng, 0.3) for i in range(10)] + [gallery[20]])
+    queries[3] = np.nan  # no face found
+    qids = [f"p{i}" for i in range(10)] + ["p21"]  # the last one is a wrong gallery match
+    rates = identification_rates(gallery, ids, queries, qids)
+    assert rates["queries"] == 11 and rates["queries_without_face"] == 1
+    assert rates["rank1"] == pytest.approx(9 / 11)
+    assert rates["rank10"] >= rates["rank1"]

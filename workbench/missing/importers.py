@@ -247,7 +247,7 @@ def add_photos(registry: Registry, photos: Mapping[Path, str], embed_photo: Embe
             report["no_face"].append(str(file))
             continue
         sha = hashlib.sha256(Path(file).read_bytes()).hexdigest()
-        registry.add_photo(RegistryPhoto(record_id, key, str(file), sha), embedding)
+        registry.add_photo(RegistryPhoto(record_id, key, str(Path(file).resolve()), sha), embedding)
         report["added"].append(str(file))
     return report
 
