@@ -185,6 +185,12 @@ def load_manifest(vendor_dir: Path = VENDOR_DIR) -> dict[str, dict[str, object]]
             f"the offline map assets are not installed ({path} is missing). Run "
             f"`{FETCH_COMMAND}` (or `make assets`) once, with access to the npm registry."
         )
+    return _parse_manifest(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _parse_manifest(path: Path, mtime_ns: int) -> dict[str, dict[str, object]]:
+    # Keyed by mtime so that a re-run of the fetch script is seen without a restart.
     return json.loads(path.read_text(encoding="utf-8"))["files"]
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 from workbench.errors import WorkbenchError
 from workbench.geo.basemap import TileSettings, add_basemap
 from workbench.geo.layers import MapLayers, case_layers
+from workbench.geo.leaflet import heat_layer_class, point_layer_class
 
 __all__ = ["MapOptions", "OfflineMapError", "build_map", "case_layers", "external_urls",
            "map_html", "map_iframe", "save_map"]
@@ -42,44 +43,6 @@ div.leaflet-container { background: #cadbe6; font: 12px/1.4 system-ui, sans-seri
 .wb-pop code { font-size: 10px; }
 .wb-warn { color: #7a5a00; font-size: 10px; }
 </style>"""
-
-# One popup builder shared by every point layer. Rows are compact arrays so that large
-# cases stay small; popups are built lazily, only when a person opens one.
-_POINT_JS = r"""
-function wbEsc(s) {
-  return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
-    return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-  });
-}
-function wbColor(score, fallback) {
-  if (score === null || score === undefined) { return fallback; }
-  return score >= 0.8 ? "#b2182b" : (score >= 0.5 ? "#ef8a62" : "#f4c542");
-}
-/* row: [lat, lon, title, score, time, id, detail, thumb, link] */
-function wbPoint(row, style) {
-  var marker = L.circleMarker([row[0], row[1]], {
-    radius: style.radius, color: "#333", weight: 1, fillOpacity: 0.85,
-    fillColor: style.byScore ? wbColor(row[3], style.color) : style.color,
-    className: style.className
-  });
-  marker.bindPopup(function () {
-    var parts = ['<div class="wb-pop"><b>' + wbEsc(row[2]) + '</b>'];
-    if (row[3] !== null) { parts.push('score ' + Number(row[3]).toFixed(2) +
-      ' <span class="wb-warn">(a lead, not a verdict)</span>'); }
-    if (row[4]) { parts.push(wbEsc(row[4])); }
-    if (row[6]) { parts.push(wbEsc(row[6])); }
-    if (row[7]) { parts.push('<img src="' + row[7] + '" width="128" alt="' +
-      (style.reveal ? 'thumbnail' : 'blurred thumbnail') + '">'); }
-    if (row[5]) {
-      var id = '<code title="' + wbEsc(row[5]) + '">' + wbEsc(row[5]) + '</code>';
-      parts.push(row[8] ? '<a href="' + wbEsc(row[8]) + '" target="_top">' + id + '</a>' : id);
-    }
-    return parts.join('<br>') + '</div>';
-  }, {maxWidth: 260});
-  return marker;
-}
-"""
-
 
 class OfflineMapError(WorkbenchError):
     """A map would ask a host other than this machine or the configured tile server."""
@@ -108,51 +71,6 @@ class MapOptions:
     item_link: str | None = None
     height: str = "100%"
     lean: bool = True
-
-
-def _point_layer_class() -> type:
-    from folium.elements import JSCSSMixin
-    from folium.map import Layer
-    from folium.plugins.marker_cluster import MarkerCluster
-    from folium.template import Template
-
-    class PointLayer(JSCSSMixin, Layer):
-        """Points from compact rows, clustered or not, with lazily built popups."""
-
-        default_js = MarkerCluster.default_js
-        default_css = MarkerCluster.default_css
-        _template = Template(
-            """
-            {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = (function () {
-                {{ this.point_js }}
-                var data = {{ this.rows|tojson }};
-                var style = {{ this.style|tojson }};
-                var markers = new Array(data.length);
-                for (var i = 0; i < data.length; i++) { markers[i] = wbPoint(data[i], style); }
-                {%- if this.cluster %}
-                var group = L.markerClusterGroup({chunkedLoading: true,
-                                                  showCoverageOnHover: false});
-                group.addLayers(markers);
-                {%- else %}
-                var group = L.featureGroup(markers);
-                {%- endif %}
-                return group;
-            })();
-            {% endmacro %}
-            """
-        )
-
-        def __init__(self, rows: list[list[Any]], name: str, style: dict[str, Any],
-                     cluster: bool, show: bool = True) -> None:
-            super().__init__(name=name, overlay=True, control=True, show=show)
-            self._name = "PointLayer"
-            self.rows = rows
-            self.style = style
-            self.cluster = cluster
-            self.point_js = _POINT_JS
-
-    return PointLayer
 
 
 def _num(value: Any) -> float | None:
@@ -208,7 +126,6 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
     (hits)", "Heat: geotagged items", "Candidate schools", "Missing persons: last seen".
     """
     import folium
-    from folium.plugins import HeatMap
 
     options = options or MapOptions()
     tiles = options.tiles or TileSettings.from_env()
@@ -224,7 +141,7 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
     fmap.options["max_zoom"] = tiles.max_zoom
     fmap.get_root().header.add_child(folium.Element(_MAP_STYLE), name="wb_style")
     add_basemap(fmap, tiles)
-    point_layer = _point_layer_class()
+    point_layer = point_layer_class()
     base_style = {"radius": 5, "reveal": options.reveal}
     fmap.add_child(point_layer(
         evidence_rows(layers.evidence, options.item_link), "All geotagged items",
@@ -238,9 +155,10 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
         cluster=options.cluster,
     ), name="wb_hits")
     if options.heat and len(layers.evidence):
-        HeatMap(layers.evidence[["lat", "lon"]].round(5).values.tolist(),
-                name="Heat: geotagged items", radius=14, blur=18, min_opacity=0.3,
-                show=False).add_to(fmap)
+        fmap.add_child(heat_layer_class()(
+            layers.evidence[["lat", "lon"]].round(5).values.tolist(),
+            name="Heat: geotagged items", radius=14, blur=18, minOpacity=0.3,
+        ), name="wb_heat")
     fmap.add_child(point_layer(
         place_rows(layers.schools), "Candidate schools",
         {**base_style, "radius": 8, "color": "#2166ac", "className": "wb-point wb-school"},

@@ -1,0 +1,69 @@
+"""The supervisor overview: SQL aggregates match the case, the widget builds headless."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.apps import overview_data as data
+from workbench.geo import assets
+
+
+def test_counts_match_the_store(geo_case):
+    counts = data.case_counts(geo_case)
+    made = geo_case.synthetic_counts
+    assert counts["items"] == made["evidence"] == 120
+    assert counts["geotagged"] == made["geotagged"]
+    assert counts["hits"] == made["hits"]
+    assert counts["flagged items"] == made["flagged"]
+
+
+def test_hits_by_criterion_and_review_status_add_up(geo_case):
+    by_criterion = data.hits_by_criterion(geo_case)
+    assert by_criterion.hits.sum() == geo_case.synthetic_counts["hits"]
+    assert set(by_criterion.kind) <= {"criterion", "hash", "registry"}
+    assert (by_criterion.best_score <= 1).all()
+    status = data.review_status(geo_case)
+    assert status["items"].sum() == geo_case.synthetic_counts["flagged"]
+    reviewed = status[status.status != "pending"]["items"].sum()
+    assert reviewed == geo_case.synthetic_counts["reviews"]
+
+
+def test_timeline_counts_every_dated_item(geo_case):
+    frame = data.timeline(geo_case)
+    assert frame["items"].sum() == 120
+    assert frame["flagged"].sum() == geo_case.synthetic_counts["flagged"]
+    assert frame["day"].is_monotonic_increasing
+
+
+def test_latest_review_decision_wins(new_case):
+    from workbench.geo.synthetic import populate_synthetic_case
+
+    populate_synthetic_case(new_case, n_items=30, hit_rate=1.0, n_images=0, seed=5)
+    item = new_case.query("SELECT evidence_id FROM hits LIMIT 1").evidence_id[0]
+    with new_case.transaction() as conn:
+        conn.execute("DELETE FROM reviews WHERE evidence_id = ?", (item,))
+        conn.executemany(
+            "INSERT INTO reviews VALUES (?, ?, ?, '', 'tester', ?, ?)",
+            [(f"{item}:a", item, "escalated", "2024-01-01T00:00:00", item),
+             (f"{item}:b", item, "dismissed", "2024-02-01T00:00:00", item)])
+    status = data.review_status(new_case).set_index("status")["items"]
+    assert status.sum() == 30
+    latest = new_case.query(
+        "SELECT decision FROM reviews WHERE evidence_id = ? ORDER BY at DESC LIMIT 1", (item,))
+    assert latest.decision[0] == "dismissed"
+
+
+@pytest.mark.skipif(not (assets.VENDOR_DIR / assets.MANIFEST_NAME).is_file(),
+                    reason="map assets not installed: run `python scripts/fetch_web_assets.py`")
+def test_overview_widget_builds_headless(geo_case):
+    import ipywidgets as widgets
+
+    from workbench.apps.overview import case_overview
+
+    layout = case_overview(geo_case, thumbnails=2)
+    assert isinstance(layout, widgets.VBox)
+    html = "".join(c.value for c in layout.children if isinstance(c, widgets.HTML))
+    html += "".join(c.value for c in layout.children[1].children)
+    assert 'data-testid="counts"' in html and 'data-testid="review-status"' in html
+    assert "<iframe srcdoc=" in html and "never verdicts" in html
+    assert f">{geo_case.synthetic_counts['hits']}<" in html

@@ -1,0 +1,1 @@
+"""Dashboard builders (ipywidgets layouts) and the Voila launcher for supervisors."""

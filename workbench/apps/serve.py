@@ -1,0 +1,156 @@
+"""Serve the supervisor dashboard of a case with Voila, on this machine only.
+
+    python -m workbench.apps.serve CASE_DIR [--port 8866] [--token TOKEN] [--preheat]
+
+Voila listens on 127.0.0.1 only, access needs the token printed in the URL (a fresh
+random one unless given), and the page uses the workbench's Voila template, which asks
+no CDN. The dashboard is read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.errors import CaseError, WorkbenchError
+
+REPO = Path(__file__).resolve().parent.parent.parent
+DASHBOARD = REPO / "dashboards" / "case_overview.ipynb"
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
+TEMPLATE = "workbench"
+HOST = "127.0.0.1"
+
+
+class DashboardError(WorkbenchError):
+    """The dashboard server could not start."""
+
+
+@dataclass
+class Dashboard:
+    """A running Voila server: its process and the URL (with token) to open."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    port: int
+    token: str
+
+    def stop(self) -> None:
+        """Stop the server (and its kernels) and wait for it to exit."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def voila_command(port: int, token: str, notebook: Path = DASHBOARD,
+                  preheat: bool = False) -> list[str]:
+    """The Voila command line: local address, token, CDN-free template, no browser."""
+    command = [
+        sys.executable, "-m", "voila", str(notebook),
+        "--no-browser", f"--port={port}", f"--Voila.ip={HOST}", f"--Voila.token={token}",
+        f"--template={TEMPLATE}", "--theme=light",
+        "--VoilaConfiguration.show_tracebacks=False",
+        # Voila's default would also serve other files of the folder; a supervisor needs
+        # only the dashboard.
+        "--VoilaConfiguration.file_allowlist=[]",
+    ]
+    if preheat:
+        command += ["--preheat_kernel=True", "--pool_size=1"]
+    return command
+
+
+def dashboard_env(case_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for Voila: the case path and where the workbench template lives."""
+    env = dict(os.environ if base is None else base)
+    env["WORKBENCH_CASE"] = str(case_dir)
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(JUPYTER_DATA), env.get("JUPYTER_PATH", "")) if p)
+    return env
+
+
+def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
+                    token: str | None = None, preheat: bool = False,
+                    wait_s: float = 60.0, quiet: bool = True) -> Dashboard:
+    """Start Voila for a case in the background and wait until it accepts connections.
+
+    Raises:
+        CaseError: ``case_dir`` is not a case.
+        DashboardError: Voila exited or did not listen within ``wait_s``.
+    """
+    case_path = Path(case_dir).expanduser().resolve()
+    if not (case_path / "case.db").is_file():
+        raise CaseError(f"{case_path} is not a case (no case.db); create it with "
+                        "`workbench case init` and ingest evidence first")
+    port = port or free_port()
+    token = token or secrets.token_urlsafe(24)
+    output = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(voila_command(port, token, preheat=preheat),
+                               env=dashboard_env(case_path), stdout=output, stderr=output,
+                               cwd=str(DASHBOARD.parent))
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DashboardError(f"Voila exited with status {process.returncode}; run "
+                                 f"`{' '.join(voila_command(port, '***'))}` to see why")
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex((HOST, port)) == 0:
+                return Dashboard(process, f"http://{HOST}:{port}/?token={token}", port, token)
+        time.sleep(0.2)
+    process.terminate()
+    raise DashboardError(f"Voila did not listen on {HOST}:{port} within {wait_s:.0f} s")
+
+
+def serve(case_dir: str | os.PathLike[str], port: int = 8866, token: str | None = None,
+          preheat: bool = False) -> int:
+    """Run the dashboard in the foreground until Ctrl-C; print the URL with its token."""
+    dashboard = start_dashboard(case_dir, port=port, token=token, preheat=preheat, quiet=False)
+    print(f"\nCase dashboard (read-only), this machine only:\n    {dashboard.url}\n"
+          "Press Ctrl-C to stop.", flush=True)
+    try:
+        return dashboard.process.wait()
+    except KeyboardInterrupt:
+        dashboard.stop()
+        return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("case_dir", help="the case folder")
+    parser.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (8866)")
+    parser.add_argument("--token", default=None,
+                        help="access token (default: a fresh random token, printed)")
+    parser.add_argument("--preheat", action="store_true",
+                        help="render the dashboard in advance so the first visit opens at once")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench.apps.serve",
+                                     description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return serve(args.case_dir, port=args.port, token=args.token, preheat=args.preheat)
+    except WorkbenchError as error:
+        print(f"workbench: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
