@@ -204,21 +204,28 @@ def _hits(result: RuleResult, inputs: Inputs, version: str, run_id: str
           ) -> Iterable[tuple[Hit, str]]:
     rule = result.rule
     if rule.level == "face":
-        evidence = inputs.faces["evidence_id"].to_numpy(object)[result.rows]
-        face_ids = inputs.faces["face_id"].to_numpy(object)[result.rows]
+        evidence = inputs.faces["evidence_id"].to_numpy(object)[result.rows].tolist()
+        face_ids = inputs.faces["face_id"].to_numpy(object)[result.rows].tolist()
     else:
-        evidence = inputs.image_index.to_numpy(object)[result.rows]
-        face_ids = np.full(len(result.rows), None, dtype=object)
+        evidence = inputs.image_index.to_numpy(object)[result.rows].tolist()
+        face_ids = [None] * len(result.rows)
+    # Whole columns are converted to Python values at once; the loop only assembles.
+    columns = [
+        list(zip(_plain_column(result.values[c], cond), result.fired[c].tolist(),
+                 _detail_column(cond, result.details[c], len(result.rows)), strict=True))
+        for c, cond in enumerate(rule.conditions)
+    ]
+    names = [cond.name for cond in rule.conditions]
+    scores = np.round(result.scores, 4).tolist()
     for i in range(len(result.rows)):
         conditions = tuple(
-            Condition(name=cond.name, value=_plain(result.values[c][i], cond),
-                      fired=bool(result.fired[c][i]), detail=_detail(cond, result.details[c], i))
-            for c, cond in enumerate(rule.conditions)
+            Condition(name=names[c], value=column[i][0], fired=column[i][1], detail=column[i][2])
+            for c, column in enumerate(columns)
         )
         face_id = None if face_ids[i] is None else str(face_ids[i])
         hit = Hit(evidence_id=str(evidence[i]), kind="criterion", source=rule.name,
-                  score=round(float(result.scores[i]), 4), conditions=conditions,
-                  run_id=run_id, face_id=face_id, version=version)
+                  score=scores[i], conditions=conditions, run_id=run_id, face_id=face_id,
+                  version=version)
         yield hit, item_key(rule.name, hit.evidence_id, face_id)
 
 
@@ -228,18 +235,19 @@ def item_key(rule: str, evidence_id: str, face_id: str | None) -> str:
     return hashlib.sha256(raw).hexdigest()[:20]
 
 
-def _detail(cond: Cond, details: np.ndarray | None, i: int) -> str:
+def _detail_column(cond: Cond, details: np.ndarray | None, n: int) -> list[str]:
+    text = cond.text
     if details is None:
-        return cond.text
-    return f"{cond.text} (largest: {details[i]})"
+        return [text] * n
+    return [f"{text} (largest: {d})" for d in details.tolist()]
 
 
-def _plain(value: object, cond: Cond) -> object:
-    """JSON-friendly scalar: floats rounded, NaN as None, counts as integers."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if cond.kind in ("any_face", "count_faces") and isinstance(value, float):
-        return int(value)
-    if isinstance(value, float):
-        return None if value != value else round(value, 4)
-    return value
+def _plain_column(values: np.ndarray, cond: Cond) -> list[object]:
+    """JSON-friendly values: floats rounded, NaN as None, face counts as integers."""
+    if values.dtype == object:
+        return [None if v is None or (isinstance(v, float) and v != v) else v
+                for v in values.tolist()]
+    numbers = values.astype(float)
+    if cond.kind in ("any_face", "count_faces"):
+        return numbers.astype(int).tolist()
+    return [None if v != v else v for v in np.round(numbers, 4).tolist()]

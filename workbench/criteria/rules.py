@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -48,6 +49,7 @@ from workbench.errors import WorkbenchError
 OPERATORS: tuple[str, ...] = (">=", ">", "<=", "<", "==", "!=", "in")
 LEVELS: tuple[str, ...] = ("face", "image")
 KINDS: tuple[str, ...] = ("attr", "any_attr", "signal", "hit", "any_face", "count_faces")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COMMON_KEYS = {"op", "value", "weight", "scale", "required", "label"}
 
 
@@ -145,6 +147,17 @@ class RuleSet:
 
     def __len__(self) -> int:
         return len(self.rules)
+
+    def attributes(self) -> set[str]:
+        """Every face attribute the enabled rules read."""
+        names: set[str] = set()
+        for rule in self.rules:
+            if rule.enabled:
+                for cond in rule.conditions:
+                    for c in (cond, *cond.sub):
+                        if c.kind in ("attr", "any_attr"):
+                            names.update((c.target,) if isinstance(c.target, str) else c.target)
+        return names
 
     def get(self, name: str) -> Rule:
         for rule in self.rules:
@@ -258,6 +271,9 @@ def _cond(raw: Any, where: str, level: str, nested: bool = False) -> Cond:
         target = tuple(target)
     elif not isinstance(target, str) or not target:
         raise RulesError(f"{where}: {kind} takes a name, e.g. {kind}: p_minor")
+    for name in (target,) if isinstance(target, str) else target:
+        if not _NAME.fullmatch(name):
+            raise RulesError(f"{where}: {name!r} is not an attribute name (letters, digits, _)")
     if kind == "hit" and "op" not in raw:
         # ``{hit: hash}`` alone means "there is such a hit".
         return Cond(kind=kind, target=target, op=">", value=0.0, **common)

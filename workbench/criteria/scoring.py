@@ -70,9 +70,14 @@ def copy_rules_into_case(case: Case, rules: RuleSet) -> Path:
     return target
 
 
-def build_inputs(case: Case, faces: Faces | None = None) -> Inputs:
-    """Gather the rule inputs of a case from its store."""
-    faces = load_faces(case) if faces is None else faces
+# Always read: the queue shows the age and its uncertainty, and p_minor derives from them.
+AGE_COLUMNS = ("age", "age_std", "p_minor")
+
+
+def build_inputs(case: Case, rules: RuleSet | None = None) -> Inputs:
+    """Gather the rule inputs of a case from its store (only the attributes rules read)."""
+    columns = None if rules is None else rules.attributes() | set(AGE_COLUMNS)
+    faces = load_faces(case, columns)
     return Inputs(faces=faces_frame(faces), signals=read_signals(case),
                   hits=read_input_hits(case), images=image_ids(case))
 
@@ -120,7 +125,7 @@ def score_case(
     ))
     try:
         started = time.perf_counter()
-        inputs = build_inputs(case)
+        inputs = build_inputs(case, ruleset)
         hits = [hit for hit, _ in evaluate(ruleset, inputs, run_id=run.id)]
         seconds = time.perf_counter() - started
         case.add_hits(hits, replace={"kind": "criterion"})

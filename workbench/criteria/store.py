@@ -52,34 +52,67 @@ def image_ids(case: Case) -> list[str]:
     return [r[0] for r in rows]
 
 
-def load_faces(case: Case) -> Faces:
+def load_faces(case: Case, columns: Iterable[str] | None = None) -> Faces:
     """The case's analysed faces as one :class:`Faces` (``face_id`` = the store's face id).
 
-    Reads the ``faces`` table directly: ``attributes`` JSON becomes ``data`` columns. Only
-    the scalar attributes the rules test are needed, so embeddings are not loaded.
+    Args:
+        case: an open case.
+        columns: the attributes to read (what the rules test); None reads every scalar
+            attribute. Naming them lets SQLite extract them from the JSON column itself,
+            which is several times faster than parsing every row in Python.
     """
+    if columns is None:
+        return _load_all_attributes(case)
+    names = sorted(set(columns))
+    select = ", ".join(["id", "evidence_id", "x1", "y1", "x2", "y2", "confidence", "run_id"]
+                       + ["json_extract(attributes, ?)"] * len(names))
+    rows = case.db.execute(f"SELECT {select} FROM faces ORDER BY evidence_id, idx",
+                           [f'$."{n}"' for n in names]).fetchall()
+    if not rows:
+        return Faces.empty()
+    table = list(zip(*rows, strict=True))
+    data = {name: _column(table[8 + i]) for i, name in enumerate(names)}
+    data = {k: v for k, v in data.items() if v is not None}
+    return _faces(table, data)
+
+
+def _column(values: tuple[Any, ...]) -> np.ndarray | None:
+    """Numbers as float (None -> NaN), words as objects; None if the attribute is absent."""
+    if all(v is None for v in values):
+        return None
+    if any(isinstance(v, str) for v in values):
+        return np.array(values, dtype=object)
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _faces(table: list[tuple[Any, ...]], data: dict[str, np.ndarray]) -> Faces:
+    data["face_id"] = np.array(table[0], dtype=object)
+    run_ids = set(table[7])
+    return Faces(
+        evidence_id=np.array(table[1], dtype=object),
+        xyxy=np.column_stack([np.array(table[i], dtype=np.float32) for i in (2, 3, 4, 5)]),
+        confidence=np.array([c or 0.0 for c in table[6]], dtype=np.float32),
+        data=data, run_id=run_ids.pop() if len(run_ids) == 1 and None not in run_ids else "",
+    )
+
+
+def _load_all_attributes(case: Case) -> Faces:
     rows = case.db.execute(
-        "SELECT id, evidence_id, x1, y1, x2, y2, confidence, attributes, run_id FROM faces "
+        "SELECT id, evidence_id, x1, y1, x2, y2, confidence, run_id, attributes FROM faces "
         "ORDER BY evidence_id, idx").fetchall()
     if not rows:
         return Faces.empty()
-    attributes = pd.DataFrame.from_records([json.loads(r["attributes"]) for r in rows])
+    table = list(zip(*rows, strict=True))
+    attributes = pd.DataFrame.from_records([json.loads(a) for a in table[8]])
     data: dict[str, np.ndarray] = {}
     for name in attributes.columns:
-        column = attributes[name]
-        if column.map(lambda v: isinstance(v, (list, dict))).any():
-            continue  # vectors (e.g. an emotion dict) are not rule inputs
-        numeric = pd.to_numeric(column, errors="coerce")
-        data[name] = numeric.to_numpy(float) if numeric.notna().sum() == column.notna().sum() \
-            else column.to_numpy(object)
-    data["face_id"] = np.array([r["id"] for r in rows], dtype=object)
-    run_ids = {r["run_id"] for r in rows}
-    return Faces(
-        evidence_id=np.array([r["evidence_id"] for r in rows], dtype=object),
-        xyxy=np.array([[r["x1"], r["y1"], r["x2"], r["y2"]] for r in rows], dtype=np.float32),
-        confidence=np.array([r["confidence"] or 0.0 for r in rows], dtype=np.float32),
-        data=data, run_id=run_ids.pop() if len(run_ids) == 1 else "",
-    )
+        values = tuple(attributes[name].where(attributes[name].notna(), None))
+        if any(isinstance(v, (list, dict)) for v in values):
+            continue  # vectors (e.g. an embedding) are not rule inputs
+        column = _column(values)
+        if column is not None:
+            data[name] = column
+    return _faces(table, data)
 
 
 def get_threshold(case: Case) -> float:
