@@ -118,6 +118,54 @@ def evaluate_search(source: FaceSource, schools: Sequence[Any], n: int, seed: in
     return out
 
 
+def evaluate_real(paths: Sequence[Path], max_side: int = 1600) -> dict[str, Any]:
+    """What the extractor says on real photos (no truth): items seen and score spread.
+
+    Faces come from dlib's HOG detector with 68 landmarks (the face engine's default).
+    """
+    import dlib
+
+    from workbench.errors import WorkbenchError
+    from workbench.ingest.images import load_rgb
+    from workbench.uniforms.synthetic import _predictor_68
+
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(_predictor_68())
+    scores: list[float] = []
+    present: dict[str, int] = defaultdict(int)
+    visible: dict[str, int] = defaultdict(int)
+    colours: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    images = unreadable = with_faces = 0
+    for path in paths:
+        try:
+            rgb = load_rgb(path, max_side=max_side)
+        except WorkbenchError:
+            unreadable += 1
+            continue
+        images += 1
+        rects = detector(rgb, 1)
+        with_faces += bool(rects)
+        for rect in rects:
+            pts = np.array([[p.x, p.y] for p in predictor(rgb, rect).parts()], np.float32)
+            box = np.array([rect.left(), rect.top(), rect.right(), rect.bottom()], np.float32)
+            person = person_attributes(rgb, box, pts)
+            scores.append(person.uniform_score)
+            for item, a in person.items.items():
+                visible[item] += a.present is not None
+                present[item] += bool(a.present)
+                if a.present and a.colours:
+                    colours[item][a.colours[0]] += 1
+    s = np.array(scores) if scores else np.zeros(0)
+    return {"images": images, "unreadable": unreadable, "images_with_faces": with_faces,
+            "faces": len(scores),
+            "uniform_score": {"mean": round(float(s.mean()), 3) if len(s) else None,
+                              "share_ge_0.5": round(float((s >= 0.5).mean()), 3) if len(s)
+                              else None},
+            "visible": dict(visible), "present": dict(present),
+            "top_colours": {k: dict(sorted(v.items(), key=lambda kv: -kv[1])[:3])
+                            for k, v in colours.items()}}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared-data", default="../shared/data")
@@ -126,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--confusion-out", help="write measured colour confusion counts here")
     parser.add_argument("--registry", help="registry CSV (default: the sample)")
+    parser.add_argument("--real", action="store_true",
+                        help="also run on the real labelled photos and the EXIF landscapes")
     args = parser.parse_args(argv)
     source = FaceSource(face_paths(Path(args.shared_data)))
     report: dict[str, Any] = {}
@@ -139,6 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         report["search"] = evaluate_search(source, load_registry(args.registry), args.queries,
                                            seed=args.seed + 1)
+    if args.real:
+        shared = Path(args.shared_data)
+        suffixes = {".jpg", ".jpeg", ".png"}
+        labelled = sorted(p for p in (shared / "faces" / "labelled").rglob("*")
+                          if p.suffix.lower() in suffixes)
+        exif = sorted(p for p in (shared / "exif").rglob("*") if p.suffix.lower() in suffixes)
+        report["real_labelled"] = evaluate_real(labelled)
+        report["real_lfw_first_300"] = evaluate_real(face_paths(shared, 300))
+        report["exif_camera_files"] = evaluate_real(exif)
     print(json.dumps(report, indent=1))
     return 0
 
