@@ -174,8 +174,11 @@ def open_image(data: bytes, name: str = "", max_pixels: int = DEFAULT_MAX_PIXELS
         width, height = image.size
         _check_size(width, height, max_pixels, name)
         frames = _check_frames(image, max_pixels)
-        if draft_side and image.format == "JPEG":
-            image.draft("RGB", (draft_side, draft_side))
+        if draft_side and image.format == "JPEG" and max(width, height) > 2 * draft_side:
+            # DCT scaling: the longest side stays >= draft_side; every byte is still decoded.
+            scale = draft_side / max(width, height)
+            image.draft(image.mode if image.mode in ("L", "RGB") else "RGB",
+                        (max(1, int(width * scale)), max(1, int(height * scale))))
         try:
             image.load()
         except Image.DecompressionBombError as error:
@@ -264,23 +267,58 @@ def _verify_png(data: bytes) -> None:
         raise EvidenceError("truncated", "PNG has no IEND chunk")
 
 
-def to_rgb(image: PILImage.Image, orientation: bool = True) -> PILImage.Image:
-    """RGB copy of a decoded image with EXIF orientation applied (alpha on white)."""
-    from PIL import Image, ImageOps
+_TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+              6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
 
-    if orientation:
-        try:
-            image = ImageOps.exif_transpose(image)
-        except (ValueError, TypeError, KeyError, SyntaxError, OSError, struct.error):
-            pass  # broken orientation tag: keep stored pixels (problem noted by metadata)
+
+def orient(image: PILImage.Image, orientation: int | None) -> PILImage.Image:
+    """Apply an EXIF orientation value (1-8) to pixels so they show upright."""
+    from PIL import Image
+
+    method = _TRANSPOSE.get(orientation or 1)
+    return image.transpose(getattr(Image.Transpose, method)) if method else image
+
+
+def exif_orientation(image: PILImage.Image) -> int | None:
+    """The EXIF orientation tag of a decoded image, or None if absent or invalid."""
+    try:
+        value = int(image.getexif().get(0x0112) or 0)
+    except (ValueError, TypeError, KeyError, SyntaxError, OSError, struct.error):
+        return None
+    return value if 1 <= value <= 8 else None
+
+
+def to_rgb(image: PILImage.Image, orientation: int | None | bool = True) -> PILImage.Image:
+    """RGB copy of a decoded image, upright (alpha composited on white).
+
+    Args:
+        image: a decoded image.
+        orientation: ``True`` reads the EXIF tag from ``image``; an int applies that
+            value; ``False``/``None`` leaves the stored orientation.
+    """
+    from PIL import Image
+
+    if orientation is True:
+        orientation = exif_orientation(image)
+    image = orient(image, orientation or None)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode == "I;16" or image.mode.startswith("I;16"):
+    if image.mode.startswith("I;16"):
         array = np.asarray(image, dtype=np.uint16) >> 8
         return Image.fromarray(array.astype(np.uint8)).convert("RGB")
     return image.convert("RGB")
+
+
+def reduce_to(image: PILImage.Image, side: int) -> PILImage.Image:
+    """Fast box-filter reduction by an integer factor so the longest side is <= ``side``."""
+    factor = -(-max(image.size) // side)
+    if factor <= 1:
+        return image
+    if image.mode not in ("RGB", "RGBA", "L", "LA", "I", "F", "CMYK", "YCbCr"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    return image.reduce(factor)
 
 
 def shrink(image: PILImage.Image, max_side: int | None) -> PILImage.Image:

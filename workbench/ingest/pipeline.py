@@ -169,7 +169,9 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None
         for item in todo:
             yield process_item(item, settings)
         return
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    # fork on Linux: workers start at once and scripts need no __main__ guard; workers
+    # never touch the inherited SQLite connection (only this process writes).
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     pending: set[Future[dict[str, Any]]] = set()
     queue = iter(todo)

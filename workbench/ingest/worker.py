@@ -13,9 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from workbench.errors import EvidenceError
-from workbench.ingest.hashing import PDQ_INPUT_SIDE, file_hashes_bytes, pdq_of_image, pdq_of_rgb
-from workbench.ingest.images import DEFAULT_MAX_PIXELS, is_video_name, open_image, sniff, to_rgb
+from workbench.ingest.hashing import PDQ_INPUT_SIDE, file_hashes_bytes, pdq_of_rgb
+from workbench.ingest.images import (
+    DEFAULT_MAX_PIXELS,
+    is_video_name,
+    open_image,
+    reduce_to,
+    sniff,
+    to_rgb,
+)
 from workbench.ingest.sources import MEMBER_SEP, Item, read_member
 from workbench.ingest.video import FrameSampling, sample_frames, video_info
 
@@ -97,8 +106,9 @@ def _image_record(data: bytes, path: str, hashes: dict[str, str],
     decoded = open_image(data, name=path, max_pixels=settings.max_pixels,
                          draft_side=settings.draft_side)
     meta = read_metadata(decoded.image, data, decoded.format)
-    upright = to_rgb(decoded.image)
-    pdq, quality = pdq_of_image(upright)
+    # PDQ looks at 64x64 luma: hash a box-reduced copy (<= 512 px), made upright first.
+    small = to_rgb(reduce_to(decoded.image, PDQ_INPUT_SIDE), meta["orientation"])
+    pdq, quality = pdq_of_rgb(np.asarray(small))
     width, height = decoded.width, decoded.height
     if (meta["orientation"] or 1) >= 5:  # 5-8 swap axes: store the size as analysed
         width, height = height, width

@@ -1,0 +1,109 @@
+"""Benchmark the ingest against ``exiftool -j -n`` plus ``sha256sum`` on the same files.
+
+Usage:
+    python benchmarks/ingest.py [FOLDER ...] [--workers 2] [--repeat 1]
+
+Defaults to ``../shared/data/faces/labelled`` and ``../shared/data/exif``. Both sides get a
+warm page cache and the same number of processes (``--workers``): the workbench runs its
+process pool; exiftool runs as that many parallel processes over an even split of the
+files, then ``sha256sum`` hashes every file. The workbench does strictly more work
+(three hashes, a full pixel decode, PDQ, SQLite writes), so a ratio >= 1 means the
+workbench is at least as fast as the pair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULTS = [REPO.parent / "shared" / "data" / "faces" / "labelled",
+            REPO.parent / "shared" / "data" / "exif"]
+
+
+def _files(folders: list[Path]) -> list[Path]:
+    return sorted(p for folder in folders for p in folder.rglob("*")
+                  if p.is_file() and not p.is_symlink())
+
+
+def _warm(files: list[Path]) -> int:
+    return sum(len(p.read_bytes()) for p in files)
+
+
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_workbench(folders: list[Path], workers: int) -> tuple[float, float, int, int]:
+    """Wall seconds, CPU seconds, media stored, files quarantined."""
+    from workbench.ingest.pipeline import IngestSettings, ingest
+    from workbench.store import Case
+
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        with Case.init(Path(tmp) / "case") as case:
+            started, cpu = time.perf_counter(), _cpu()
+            report = ingest(case, [str(f) for f in folders],
+                            IngestSettings(workers=workers, progress=False))
+            seconds, cpu = time.perf_counter() - started, _cpu() - cpu
+    return (seconds, cpu, report.new_evidence + report.duplicates,
+            sum(report.quarantined.values()))
+
+
+def run_pair(files: list[Path], workers: int) -> tuple[float, float]:
+    """Wall and CPU seconds for exiftool -j -n (``workers`` processes), then sha256sum."""
+    names = [str(p) for p in files]
+    started, cpu = time.perf_counter(), _cpu()
+    chunks = [names[i::workers] for i in range(workers)]
+    procs = [subprocess.Popen(["exiftool", "-j", "-n", "-q", "-q", *chunk],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for chunk in chunks if chunk]
+    for proc in procs:
+        proc.wait()
+    subprocess.run(["sha256sum", *names], stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started, _cpu() - cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path, default=DEFAULTS)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="take the best of N runs")
+    args = parser.parse_args(argv)
+    if shutil.which("exiftool") is None:
+        print("exiftool not found: apt-get install -y libimage-exiftool-perl", file=sys.stderr)
+        return 1
+    files = _files(args.folders)
+    total = _warm(files)
+    megabytes = total / 1e6
+    wb_runs, pair_runs, stored, quarantined = [], [], 0, 0
+    for _ in range(args.repeat):
+        seconds, cpu, stored, quarantined = run_workbench(args.folders, args.workers)
+        wb_runs.append((seconds, cpu))
+        pair_runs.append(run_pair(files, args.workers))
+    (wb, wb_cpu), (pair, pair_cpu) = min(wb_runs), min(pair_runs)
+    load = os.getloadavg()[0]
+    print(f"files: {len(files)} ({megabytes:.1f} MB) in {', '.join(map(str, args.folders))}")
+    print(f"workers: {args.workers}; cores: {os.cpu_count()}; load average at end: {load:.1f}")
+    print(f"workbench ingest:        {wb:7.2f} s  {len(files) / wb:7.1f} files/s  "
+          f"{megabytes / wb:6.1f} MB/s  ({stored} stored, {quarantined} quarantined; "
+          f"sha256+md5+sha1, full decode, PDQ, EXIF/XMP, SQLite); CPU {wb_cpu:.2f} s")
+    print(f"exiftool -j -n + sha256sum: {pair:5.2f} s  {len(files) / pair:7.1f} files/s  "
+          f"{megabytes / pair:6.1f} MB/s  CPU {pair_cpu:.2f} s")
+    print(f"ratio (pair time / workbench time): {pair / wb:.2f}  "
+          f"({'workbench faster' if pair >= wb else 'workbench slower'}); "
+          f"CPU-time ratio {pair_cpu / wb_cpu:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
