@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.reports.manifest import MANIFEST_MIME
 
 FORMATS = ("html", "pdf")
 DROP_MIMES = ("application/vnd.jupyter.widget-view+json",
@@ -142,6 +143,8 @@ def _clean(nb: Any) -> Any:
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 continue
             data = output.get("data")
+            if data is not None and MANIFEST_MIME in data:
+                continue  # collected for the manifest; nothing to show
             if data is not None:
                 for mime in DROP_MIMES:
                     data.pop(mime, None)
@@ -165,7 +168,8 @@ def _body_html(nb: Any) -> str:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
+                            exclude_input_prompt=True, exclude_output_prompt=True,
+                            anchor_link_text="")
     body, _resources = exporter.from_notebook_node(nb)
     return body
 

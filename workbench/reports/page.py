@@ -24,6 +24,8 @@ HASH_NOTE = ("This report's own SHA-256 is written beside it in the file {sideca
              "<code>sha256sum -c {sidecar}</code>.")
 
 CSS = """
+* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+a.anchor-link { display: none; }
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 12px; margin: 24px; color: #111; }
 header { border-bottom: 2px solid #333; margin-bottom: 12px; }
 header h1 { font-size: 20px; margin: 0 0 4px 0; }
@@ -93,8 +95,11 @@ def render_page(info: PageInfo, body: str, manifest: Sequence[ManifestRow]) -> s
         f"<p>{HASH_NOTE.format(sidecar=e(info.sidecar))}</p></footer></body></html>\n")
 
 
+# Attributes that make a browser fetch something. Anchors (<a href>) are links a person may
+# follow, not loads, so an attribution link such as Leaflet's does not count.
 _LOADS = re.compile(
-    r"""(?:\b(?:src|href|action|poster|data|srcset|background)\s*=\s*["']?\s*"""
+    r"""(?:\b(?:src|action|poster|data|srcset|background|formaction)\s*=\s*["']?\s*"""
+    r"""|<(?:link|use|image|base)\b[^>]*?\b(?:xlink:)?href\s*=\s*["']?\s*"""
     r"""|url\(\s*["']?|@import\s+["']?)((?:https?:|ftp:)?//[^\s"'<>)]+)""", re.IGNORECASE)
 _LOCAL = re.compile(r"^(?:https?:)?//(?:localhost|127\.0\.0\.1|\[::1\])(?:[:/]|$)", re.I)
 

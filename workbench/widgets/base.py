@@ -107,8 +107,10 @@ class WorkbenchWidget(w.VBox):
 
     def snapshot_html(self) -> str:
         """The snapshot with the widget's title; thumbnails in it are always blurred."""
+        error = (f'<p class="wb-error">&#9888; {html.escape(self.error)}</p>' if self.error
+                 else "")
         return (f'<section class="wb-snapshot wb-{type(self).__name__}">'
-                f"<h3>{html.escape(self.title)}</h3>{self.snapshot_body()}</section>")
+                f"<h3>{html.escape(self.title)}</h3>{error}{self.snapshot_body()}</section>")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         # JupyterLab renders the live widget; nbconvert (reports) and viewers that cannot run

@@ -26,8 +26,15 @@ def map_document(obj: Any) -> str:
     raise TypeError(f"expected a folium map or HTML text, got {type(obj).__name__}")
 
 
+# Printed (PDF) maps keep their marker and basemap colours only if the document asks.
+_PRINT_COLOURS = ("<style>*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+                  "</style>")
+
+
 def iframe(document: str, height: int = 480) -> str:
     """Embed a document in an ``iframe srcdoc``: self-contained, works offline and in PDF."""
+    if "<head>" in document:
+        document = document.replace("<head>", "<head>" + _PRINT_COLOURS, 1)
     return (f'<iframe class="wb-map" srcdoc="{html.escape(document, quote=True)}" '
             f'style="width:100%;height:{height}px;border:1px solid #ccc" '
             'sandbox="allow-scripts"></iframe>')
