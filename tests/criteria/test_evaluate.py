@@ -97,11 +97,12 @@ def test_distressed_minor_beside_an_adult_scores_higher_than_alone(rules):
 def test_known_hash_fires_from_ingest_hits_even_without_faces(rules):
     faces = faces_from_rows([make_face("faces-only", age=30)])
     hits_in = pd.DataFrame([{"evidence_id": fake_evidence_id("listed"), "face_id": None,
-                             "kind": "hash", "score": 1.0}])
+                             "kind": "hash", "source": "series-list", "score": 1.0}])
     hits = score_hits(rules, faces, hits=hits_in)
     (hit,) = fired(hits, "known_hash")
     assert hit.evidence_id == fake_evidence_id("listed") and hit.face_id is None
     assert hit.score == pytest.approx(0.8)
+    assert hit.conditions[0].detail.endswith("(from series-list)")
 
 
 def test_explicit_content_with_a_minor_is_the_highest_priority(rules):
@@ -137,8 +138,10 @@ def test_missing_person_match_from_registry_hits(rules):
         {"evidence_id": fake_evidence_id("crowd"), "face_id": face_ids[0], "kind": "registry",
          "score": 0.3},
     ])
+    registry["source"] = ["registry:local", "registry:other"]
     (hit,) = fired(score_hits(rules, faces, hits=registry), "missing_person_match")
     assert hit.face_id == face_ids[1]
+    assert "registry:local" in hit.conditions[0].detail
     assert hit.score == pytest.approx(0.4 + 0.5 * 0.8)
 
 

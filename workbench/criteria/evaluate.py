@@ -75,27 +75,36 @@ class Inputs:
             return np.full(self.n_images, np.nan)
         return self._signals[name].reindex(self.image_index).to_numpy(float)
 
-    def hit_scores(self, kind: str, level: str) -> np.ndarray:
-        """Best score of ``kind`` hits per face (its own or its image's) or per image."""
+    def hit_scores(self, kind: str, level: str) -> tuple[np.ndarray, np.ndarray]:
+        """Best score of ``kind`` hits, and the source (list, registry) that gave it.
+
+        Per image: over every such hit on the image. Per face: over the face's own hits and
+        the hits of its image that name no face. No hit counts as 0.
+        """
         rows = self.hits[self.hits["kind"] == kind]
-        per_image = np.zeros(self.n_images)
-        if len(rows):
-            codes = self.image_index.get_indexer(rows["evidence_id"])
-            np.maximum.at(per_image, codes, rows["score"].to_numpy(float))
+        rows = rows.assign(source=rows["source"] if "source" in rows else kind)
+        rows = rows.sort_values("score", ascending=False, kind="stable")
         if level == "image":
-            return per_image
-        per_face = np.zeros(len(self.faces))
-        image_wide = rows[rows["face_id"].isna()]
-        if len(image_wide):
-            codes = self.image_index.get_indexer(image_wide["evidence_id"])
-            only_image = np.zeros(self.n_images)
-            np.maximum.at(only_image, codes, image_wide["score"].to_numpy(float))
-            per_face = only_image[self.face_image]
-        own = rows.dropna(subset=["face_id"]).groupby("face_id")["score"].max()
-        if len(own):
-            mapped = self.faces["face_id"].map(own).to_numpy(float)
-            per_face = np.fmax(per_face, np.nan_to_num(mapped, nan=0.0))
-        return per_face
+            best = rows.drop_duplicates("evidence_id").set_index("evidence_id")
+            return _lookup(best, self.image_index)
+        image_wide = rows[rows["face_id"].isna()].drop_duplicates("evidence_id")
+        score, source = _lookup(image_wide.set_index("evidence_id"),
+                                pd.Index(self.faces["evidence_id"]))
+        own = rows.dropna(subset=["face_id"]).drop_duplicates("face_id").set_index("face_id")
+        own_score, own_source = _lookup(own, pd.Index(self.faces["face_id"]))
+        better = own_score > score
+        return np.where(better, own_score, score), np.where(better, own_source, source)
+
+
+def _lookup(best: pd.DataFrame, keys: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """``(score, source)`` of ``best`` (indexed by key) for each key; 0 and "" when absent."""
+    if best.empty:
+        return np.zeros(len(keys)), np.full(len(keys), "", dtype=object)
+    found = best.index.get_indexer(keys)
+    has = found >= 0
+    score = np.where(has, best["score"].to_numpy(float)[found], 0.0)
+    source = np.where(has, best["source"].to_numpy(object)[found], "")
+    return score, source.astype(object)
 
 
 @dataclass
@@ -146,8 +155,8 @@ def _condition(cond: Cond, inputs: Inputs, level: str
         value = value[inputs.face_image] if level == "face" else value
         return value, _compare(value, cond), None
     if cond.kind == "hit":
-        value = inputs.hit_scores(str(cond.target), level)
-        return value, _compare(value, cond), None
+        value, source = inputs.hit_scores(str(cond.target), level)
+        return value, _compare(value, cond), source
     match = np.ones(len(inputs.faces), dtype=bool)
     for sub in cond.sub:
         match &= _face_condition(sub, inputs.faces)[1]
@@ -239,6 +248,8 @@ def _detail_column(cond: Cond, details: np.ndarray | None, n: int) -> list[str]:
     text = cond.text
     if details is None:
         return [text] * n
+    if cond.kind == "hit":
+        return [f"{text} (from {d})" if d else text for d in details.tolist()]
     return [f"{text} (largest: {d})" for d in details.tolist()]
 
 
