@@ -88,8 +88,17 @@ def point_layer_class() -> type:
                 var markers = new Array(data.length);
                 for (var i = 0; i < data.length; i++) { markers[i] = wbPoint(data[i], style); }
                 {%- if this.cluster %}
-                var group = L.markerClusterGroup({chunkedLoading: true,
-                                                  showCoverageOnHover: false});
+                var group = L.markerClusterGroup({
+                    chunkedLoading: true, showCoverageOnHover: false,
+                    // Default cluster icon, tagged with its layer so that people (and
+                    // tests) can tell the clusters of different layers apart.
+                    iconCreateFunction: function (cluster) {
+                        var icon = L.MarkerClusterGroup.prototype
+                            ._defaultIconCreateFunction(cluster);
+                        icon.options.className += " " + style.clusterClass;
+                        return icon;
+                    }
+                });
                 group.addLayers(markers);
                 {%- else %}
                 var group = L.featureGroup(markers);

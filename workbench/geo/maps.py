@@ -145,12 +145,14 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
     base_style = {"radius": 5, "reveal": options.reveal}
     fmap.add_child(point_layer(
         evidence_rows(layers.evidence, options.item_link), "All geotagged items",
-        {**base_style, "color": "#4a6fa5", "className": "wb-point wb-evidence"},
+        {**base_style, "color": "#4a6fa5", "className": "wb-point wb-evidence",
+         "clusterClass": "wb-cluster-evidence"},
         cluster=options.cluster,
     ), name="wb_evidence")
     fmap.add_child(point_layer(
         evidence_rows(layers.hits, options.item_link), "Flagged items (hits)",
         {**base_style, "radius": 7, "color": "#b2182b", "className": "wb-point wb-hit",
+         "clusterClass": "wb-cluster-hit",
          "byScore": True},
         cluster=options.cluster,
     ), name="wb_hits")

@@ -1,0 +1,73 @@
+"""Voila dashboard in Debian's headless Chromium: drawn, correct numbers, offline, no errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workbench.geo import assets
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
+                       reason="needs Debian's Chromium: apt-get install -y chromium"),
+    pytest.mark.skipif(not (assets.VENDOR_DIR / assets.MANIFEST_NAME).is_file(),
+                       reason="map assets not installed: run `python scripts/fetch_web_assets.py`"),
+]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+
+
+@pytest.fixture(scope="module")
+def served_case(tmp_path_factory):
+    """A synthetic case of 400 items served by the real launcher on 127.0.0.1."""
+    from workbench.apps.serve import start_dashboard
+    from workbench.geo.synthetic import populate_synthetic_case
+    from workbench.store import Case
+
+    folder = tmp_path_factory.mktemp("dash") / "case"
+    case = Case.init(folder, name="browser-test")
+    counts = populate_synthetic_case(case, n_items=400, n_images=12, seed=11)
+    case.close()
+    dashboard = start_dashboard(folder)
+    yield dashboard, counts
+    dashboard.stop()
+
+
+def test_dashboard_draws_offline_with_the_case_numbers(served_case):
+    from workbench.apps.probe import probe_dashboard
+
+    dashboard, counts = served_case
+    shot = ARTIFACTS / "case_overview.png"
+    result = probe_dashboard(dashboard.url, expect_evidence=counts["geotagged"],
+                             screenshot=shot)
+    assert result.external_requests == [], "the page asked a host other than this machine"
+    assert result.js_errors == []
+    # The map draws every geotagged item (clusters count their members) and the hits.
+    assert result.evidence_markers == counts["geotagged"]
+    assert 0 < result.hit_markers <= counts["flagged"]
+    counts_table = dict(line.split("\t") for line in result.tables["counts"].splitlines()[1:])
+    assert int(counts_table["items"]) == counts["evidence"]
+    assert int(counts_table["geotagged"]) == counts["geotagged"]
+    assert int(counts_table["hits"]) == counts["hits"]
+    assert int(counts_table["flagged items"]) == counts["flagged"]
+    review_lines = result.tables["review-status"].splitlines()[1:]
+    assert sum(int(line.split("\t")[1]) for line in review_lines) == counts["flagged"]
+    assert "hits-by-criterion" in result.tables
+    assert result.plotly_charts == 1
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_dashboard_refuses_requests_without_the_token(served_case):
+    import urllib.request
+
+    dashboard, _ = served_case
+    assert dashboard.url.startswith("http://127.0.0.1:") and "?token=" in dashboard.url
+    for path in ("", "voila/render/case_overview.ipynb", "api/kernels"):
+        url = dashboard.url.split("?")[0] + path
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - local only
+            body = response.read().decode("utf-8", "replace")
+            assert "/login" in response.geturl(), f"{url} served without the token"
+        assert "browser-test" not in body and "data-testid" not in body

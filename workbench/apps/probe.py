@@ -1,0 +1,126 @@
+"""Open a dashboard in headless Chromium and check it: offline, no JS errors, drawn.
+
+Used by the browser tests and the dashboard benchmark. Needs the ``playwright`` Python
+package (dev extra) and Debian's Chromium (``apt-get install -y chromium``); it never
+downloads a browser. Every request the page makes is intercepted: anything not addressed
+to this machine is recorded and aborted, so a leak fails the check instead of reaching out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+LOCAL_SCHEMES = ("data:", "blob:", "about:")
+
+# Sum of the numbers on one layer's cluster icons plus its unclustered points.
+_LAYER_COUNT_JS = """([clusterClass, pointClass]) => {
+    let total = 0;
+    document.querySelectorAll('.' + clusterClass).forEach(el => {
+        total += parseInt(el.textContent.trim(), 10) || 0; });
+    return total + document.querySelectorAll('path.' + pointClass).length;
+}"""
+
+
+@dataclass
+class ProbeResult:
+    """What a headless browser saw when it opened the dashboard."""
+
+    open_s: float = float("nan")
+    tables: dict[str, str] = field(default_factory=dict)
+    evidence_markers: int = 0
+    hit_markers: int = 0
+    plotly_charts: int = 0
+    external_requests: list[str] = field(default_factory=list)
+    js_errors: list[str] = field(default_factory=list)
+    screenshot: Path | None = None
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(LOCAL_SCHEMES) or urlsplit(url).hostname in LOCAL_HOSTS
+
+
+def probe_dashboard(url: str, expect_evidence: int | None = None, timeout_s: float = 120.0,
+                    screenshot: str | Path | None = None) -> ProbeResult:
+    """Open ``url``, wait until the tables and the map's markers are visible, and report.
+
+    Args:
+        url: the dashboard URL with its token.
+        expect_evidence: if given, also wait until the map shows this many geotagged
+            items (clusters count their members).
+        timeout_s: give up after this long.
+        screenshot: where to save a full-page PNG once drawn.
+
+    ``open_s`` is from the start of navigation until tables and markers are on screen.
+    """
+    from playwright.sync_api import sync_playwright
+
+    result = ProbeResult()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1300, "height": 1500})
+
+            def route(route_):
+                request_url = route_.request.url
+                if _is_local(request_url):
+                    route_.continue_()
+                else:
+                    result.external_requests.append(request_url)
+                    route_.abort()
+
+            context.route("**/*", route)
+            page = context.new_page()
+            page.on("pageerror", lambda error: result.js_errors.append(str(error)))
+            page.on("console", lambda msg: result.js_errors.append(msg.text)
+                    if msg.type == "error" else None)
+            page.on("websocket", lambda ws: None if _is_local(ws.url)
+                    else result.external_requests.append(ws.url))
+            start = time.perf_counter()
+            deadline = start + timeout_s
+            page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+            page.wait_for_selector("[data-testid=counts]", state="visible",
+                                   timeout=timeout_s * 1000)
+            frame = None
+            drawn_at = None
+            while time.perf_counter() < deadline:
+                frames = [f for f in page.frames if f != page.main_frame]
+                frame = frames[0] if frames else None
+                evidence = frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-evidence",
+                                                            "wb-evidence"]) if frame else 0
+                if evidence and drawn_at is None:
+                    # Markers are on screen: this is when a person sees the map.
+                    drawn_at = time.perf_counter()
+                if evidence and evidence == result.evidence_markers and (
+                        expect_evidence is None or evidence == expect_evidence):
+                    break  # the same count twice in a row: zoom animation has settled
+                result.evidence_markers = evidence
+                page.wait_for_timeout(150 if drawn_at else 25)
+            else:
+                raise TimeoutError(f"the map did not settle within {timeout_s:.0f} s "
+                                   f"(last count {result.evidence_markers})")
+            result.open_s = (drawn_at or time.perf_counter()) - start
+            result.hit_markers = frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-hit", "wb-hit"])
+            for table in page.locator("table[data-testid]").all():
+                result.tables[table.get_attribute("data-testid")] = table.inner_text()
+            try:
+                page.wait_for_selector(".js-plotly-plot", timeout=15_000)
+            except Exception:  # noqa: BLE001 - a missing chart is reported, not raised
+                pass
+            result.plotly_charts = page.locator(".js-plotly-plot").count()
+            page.wait_for_timeout(300)  # let late errors and requests arrive
+            if screenshot:
+                result.screenshot = Path(screenshot)
+                result.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(result.screenshot), full_page=True)
+        finally:
+            browser.close()
+    return result
