@@ -72,3 +72,29 @@ def test_filters_explain_and_respect_confidence() -> None:
     unsure = FaceQuery(np.zeros(4), "k", age=13, age_std=2, sex="female", sex_confidence=0.6,
                        photo_date=date(2023, 1, 1))
     assert "test:2" in filter_records(records, unsure, LookupSettings())
+
+
+def test_vectorised_filter_agrees_with_per_record_filter() -> None:
+    from workbench.missing.lookup import RecordFilter
+
+    rng = np.random.default_rng(0)
+    records = []
+    for i in range(300):
+        age = None if i % 11 == 0 else float(rng.integers(0, 70))
+        seen = None if i % 7 == 0 else date(2000 + int(rng.integers(0, 24)), 1 + i % 12, 1)
+        records.append(MissingPerson(id=f"r:{i}", source="r",
+                                     sex=("female", "male", "unknown")[i % 3],
+                                     age_missing_min=age,
+                                     age_missing_max=None if age is None else age + i % 3,
+                                     date_last_seen=seen))
+    settings = LookupSettings()
+    table = RecordFilter(records, settings, today=date(2025, 1, 1))
+    for j in range(60):
+        query = FaceQuery(np.zeros(4), "k",
+                          age=None if j % 9 == 0 else float(rng.uniform(1, 70)),
+                          age_std=None if j % 5 == 0 else float(rng.uniform(1, 8)),
+                          sex=("female", "male", "unknown")[j % 3],
+                          sex_confidence=float(rng.uniform(0.5, 1.0)),
+                          photo_date=None if j % 2 else date(2010 + j % 15, 6, 1))
+        slow = set(filter_records(records, query, settings, today=date(2025, 1, 1)))
+        assert set(table.passed(query)) == slow

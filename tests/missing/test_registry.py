@@ -173,3 +173,22 @@ def test_identification_rates_counts_misses() -> None:
     assert rates["queries"] == 11 and rates["queries_without_face"] == 1
     assert rates["rank1"] == pytest.approx(9 / 11)
     assert rates["rank10"] >= rates["rank1"]
+
+
+def test_hnsw_graph_is_cached_and_rebuilt_when_photos_change(tmp_path) -> None:
+    rng = np.random.default_rng(7)
+    vecs = unit(rng, 300)
+    settings = IndexSettings(exact_limit=100)
+    reg = open_registry(tmp_path / "reg", index_settings=settings)
+    reg.upsert([person(i) for i in range(300)])
+    for i in range(299):
+        reg.add_photo(RegistryPhoto(f"test:{i}", KEY, sha256=f"{i:064x}"), vecs[i])
+    assert reg.search(vecs[5], KEY, k=1)[0][0].record_id == "test:5"
+    cached = list((tmp_path / "reg" / "index").glob("*.faiss"))
+    assert len(cached) == 1
+    reg.close()
+    reg = open_registry(tmp_path / "reg", index_settings=settings)
+    assert reg.search(vecs[6], KEY, k=1)[0][0].record_id == "test:6"  # read back
+    reg.add_photo(RegistryPhoto("test:299", KEY, sha256=f"{299:064x}"), vecs[299])
+    assert reg.search(vecs[299], KEY, k=1)[0][0].record_id == "test:299"  # rebuilt
+    reg.close()

@@ -133,7 +133,12 @@ def _search(args: argparse.Namespace) -> int:
     from workbench.faces import FaceEngine
     from workbench.ingest.images import load_rgb
     from workbench.missing.agewindow import AgeSettings
-    from workbench.missing.lookup import LookupSettings, queries_from_faces, search_face
+    from workbench.missing.lookup import (
+        LookupSettings,
+        RecordFilter,
+        queries_from_faces,
+        search_face,
+    )
     from workbench.missing.store import open_registry
     from workbench.missing.threshold import default_threshold
 
@@ -145,7 +150,7 @@ def _search(args: argparse.Namespace) -> int:
     rows = []
     with open_registry(args.registry) as registry:
         threshold = default_threshold(faces.embedding_key)
-        records = registry.records()
+        records = RecordFilter(registry.records(), settings)
         for i, query in enumerate(queries_from_faces(faces)):
             cands = search_face(registry, query, threshold, settings, records)
             rows.append({"image": str(args.image), "face": i, "box": query.xyxy,

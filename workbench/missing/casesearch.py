@@ -20,6 +20,7 @@ from workbench.missing.lookup import (
     Candidate,
     FaceQuery,
     LookupSettings,
+    RecordFilter,
     filter_records,
     hit_for,
     queries_from_faces,
@@ -131,7 +132,7 @@ def lookup_case(case: Any, registry: Registry, threshold: Threshold | None = Non
             # Never compare across models: say so instead of returning nonsense.
             result.skipped_keys[faces.embedding_key] = len(faces)
         else:
-            records = registry.records()
+            records = RecordFilter(registry.records(), settings, today)
             dates = photo_dates(case, list(faces.evidence_id))
             for query in queries_from_faces(faces, dates):
                 candidates = search_face(registry, query, threshold, settings, records, today)

@@ -10,6 +10,7 @@ search with a very selective filter loses recall.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -61,10 +62,23 @@ class VectorIndex:
     """
 
     def __init__(self, embeddings: np.ndarray, labels: np.ndarray,
-                 settings: IndexSettings | None = None) -> None:
+                 settings: IndexSettings | None = None, cache_path: Path | None = None,
+                 stamp: str = "") -> None:
+        """
+        Args:
+            embeddings: ``(n, d)`` vectors (normalised here).
+            labels: ``(n,)`` what a search returns for each row.
+            settings: :class:`IndexSettings`.
+            cache_path: where to keep the built HNSW graph (FAISS's own format), so a big
+                registry is not re-indexed on every open.
+            stamp: identifies the content; a cached graph with another stamp is rebuilt.
+        """
         self.settings = settings or IndexSettings()
         self.embeddings = l2_normalise(embeddings).reshape(len(labels), -1)
         self.labels = np.asarray(labels)
+        self.cache_path = cache_path
+        self.stamp = f"{stamp}|n={len(self.labels)}|M={self.settings.hnsw_m}|" \
+                     f"efC={self.settings.ef_construction}"
         self._graph = None
 
     def __len__(self) -> int:
@@ -79,12 +93,23 @@ class VectorIndex:
         if self._graph is None:
             import faiss
 
+            stamp_file = self.cache_path.with_suffix(".stamp") if self.cache_path else None
+            if (stamp_file is not None and stamp_file.is_file() and self.cache_path.is_file()
+                    and stamp_file.read_text() == self.stamp):
+                self._graph = faiss.read_index(str(self.cache_path))
+                return self._graph
             d = self.embeddings.shape[1]
             graph = faiss.IndexHNSWFlat(d, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             graph.hnsw.efConstruction = self.settings.ef_construction
             graph.add(self.embeddings)
             graph.hnsw.efSearch = self.settings.ef_search
             self._graph = graph
+            if stamp_file is not None:
+                self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.cache_path.with_suffix(".tmp")
+                faiss.write_index(graph, str(tmp))
+                tmp.replace(self.cache_path)
+                stamp_file.write_text(self.stamp)
         return self._graph
 
     def search(self, queries: np.ndarray, k: int = 10, rows: np.ndarray | None = None,

@@ -120,20 +120,83 @@ def filter_records(records: Iterable[MissingPerson], query: FaceQuery,
     return passed
 
 
+class RecordFilter:
+    """The sex and age filters over many records at once (numpy), for big registries.
+
+    Agrees with :func:`filter_records` record by record; the per-record conditions (the
+    explanations) are only built for the candidates that are finally shown.
+    """
+
+    def __init__(self, records: Sequence[MissingPerson], settings: LookupSettings,
+                 today: date | None = None) -> None:
+        self.records = list(records)
+        self.settings = settings
+        self.today = today or date.today()
+        self.ids = np.array([r.id for r in self.records], dtype=object)
+        self.sex = np.array([r.sex for r in self.records], dtype=object)
+        nan = float("nan")
+        self.age_min = np.array([nan if r.age_missing_min is None else r.age_missing_min
+                                 for r in self.records], dtype=np.float64)
+        self.age_max = np.array([nan if r.age_missing_max is None else r.age_missing_max
+                                 for r in self.records], dtype=np.float64)
+        self.last_seen = np.array([nan if r.date_last_seen is None else
+                                   r.date_last_seen.toordinal() for r in self.records],
+                                  dtype=np.float64)
+
+    def mask(self, query: FaceQuery) -> np.ndarray:
+        """Which records pass both filters for this face."""
+        n = len(self.records)
+        ok = np.ones(n, dtype=bool)
+        conf = query.sex_confidence
+        if query.sex != "unknown" and (conf is None or conf >= self.settings.sex_min_confidence):
+            ok &= (self.sex == "unknown") | (self.sex == query.sex)
+        if query.age is None or query.age != query.age:
+            return ok
+        from workbench.missing.agewindow import face_age_interval
+
+        lo, hi = face_age_interval(float(query.age), query.age_std, self.settings.age)
+        unknown_seen = np.isnan(self.last_seen)
+        if query.photo_date is not None:
+            delta = (query.photo_date.toordinal() - self.last_seen) / 365.25
+            w_lo, w_hi = self.age_min + delta, self.age_max + delta
+        else:
+            since = np.maximum(0.0, (self.today.toordinal() - self.last_seen) / 365.25)
+            w_lo = self.age_min - self.settings.age.unknown_photo_before_years
+            w_hi = self.age_max + since
+        w_lo = np.where(unknown_seen, self.age_min, w_lo)
+        w_hi = np.where(unknown_seen, self.age_max + 100.0, w_hi)
+        no_age = np.isnan(self.age_min)
+        with np.errstate(invalid="ignore"):
+            ok &= no_age | ((lo <= w_hi) & (w_lo <= hi))
+        return ok
+
+    def passed(self, query: FaceQuery) -> list[str]:
+        """Ids of the records that pass."""
+        return self.ids[self.mask(query)].tolist()
+
+
 def search_face(registry: Registry, query: FaceQuery, threshold: Threshold | None = None,
                 settings: LookupSettings | None = None,
-                records: Sequence[MissingPerson] | None = None, today: date | None = None
-                ) -> list[Candidate]:
-    """Candidates for one face, best first (filters, similarity, verification)."""
+                records: Sequence[MissingPerson] | RecordFilter | None = None,
+                today: date | None = None) -> list[Candidate]:
+    """Candidates for one face, best first (filters, similarity, verification).
+
+    Pass ``records`` as a :class:`RecordFilter` built once when looking up many faces.
+    """
     settings = settings or LookupSettings()
     threshold = threshold or default_threshold()
-    records = registry.records() if records is None else records
-    by_id = {r.id: r for r in records}
-    passed = filter_records(records, query, settings, today)
-    if not passed:
+    if isinstance(records, RecordFilter):
+        table = records
+    else:
+        table = RecordFilter(registry.records() if records is None else records, settings, today)
+    by_id = {r.id: r for r in table.records}
+    allowed = table.passed(query)
+    if not allowed:
         return []
     matches = registry.search(query.embedding, query.embedding_key, settings.k,
-                              record_ids=list(passed))[0]
+                              record_ids=allowed)[0]
+    # Explanations only for what is shown; they must agree with the vectorised filter.
+    passed = filter_records([by_id[m.record_id] for m in matches], query, settings, today)
     out = []
     for rank, match in enumerate(matches, start=1):
         verified = threshold.decide(match.similarity)

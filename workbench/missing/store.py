@@ -13,6 +13,7 @@ variable ``WORKBENCH_REGISTRY`` and then ``~/.workbench/registry``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -303,7 +304,10 @@ class SQLiteRegistry(Registry):
                       .reshape(len(rows), dim) if rows else np.zeros((0, 0), np.float32))
             labels = np.array([r["id"] for r in rows], dtype=np.int64)
             owners = np.array([r["record_id"] for r in rows], dtype=object)
-            index = VectorIndex(matrix, labels, self.index_settings)
+            digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+            stamp = f"{key}|max_id={labels.max() if len(labels) else 0}"
+            index = VectorIndex(matrix, labels, self.index_settings,
+                                cache_path=self.folder / "index" / f"{digest}.faiss", stamp=stamp)
             self._indexes[key] = (index, dict(zip(labels.tolist(), owners, strict=True)), owners)
         return self._indexes[key]
 
