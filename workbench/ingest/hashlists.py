@@ -204,32 +204,51 @@ class HashMatcher:
         return len(self.exact) + len(self.pdq_meta)
 
     def match(self, record: Mapping[str, Any], run_id: str = "") -> list[tuple[Hit, str]]:
-        """Hits for one evidence record, each with its de-duplication key."""
-        found: list[tuple[Hit, str]] = []
+        """Hits for one evidence record (one per list that matched), each with its key.
+
+        Every hash that matched the list is a fired condition of that one hit, so an image
+        found by MD5 and SHA-1 in the same list is one lead, not two.
+        """
+        by_list: dict[str, dict[str, Any]] = {}
         evidence_id = record["id"]
         for algo in ("sha256", "md5", "sha1"):
             value = evidence_id if algo == "sha256" else record.get(algo)
             for list_id, name, category in self.exact.get((algo, value or ""), []):
-                conditions = (Condition(algo, value, True, f"exact {algo.upper()} match"),
-                              Condition("category", category, bool(category), "list category"))
-                found.append((Hit(evidence_id, "hash", name, 1.0, conditions, run_id,
-                                  version=list_id), f"{algo}:{value}"))
+                entry = by_list.setdefault(list_id, {"name": name, "conditions": [],
+                                                     "score": 0.0, "categories": set()})
+                entry["conditions"].append(Condition(algo, value, True,
+                                                     f"exact {algo.upper()} match"))
+                entry["score"] = 1.0
+                entry["categories"].add(category)
         pdq, quality = record.get("pdq"), record.get("pdq_quality")
         if pdq and quality is not None and quality >= PDQ_MIN_QUALITY and len(self.pdq_table):
             distances = pdq_distances(pdq, self.pdq_table)
             for index in np.flatnonzero(distances <= PDQ_MATCH_DISTANCE):
                 list_id, name, category, value = self.pdq_meta[int(index)]
                 distance = int(distances[index])
-                conditions = (
+                entry = by_list.setdefault(list_id, {"name": name, "conditions": [],
+                                                     "score": 0.0, "categories": set()})
+                if any(c.name == "pdq_distance" and c.value <= distance
+                       for c in entry["conditions"]):
+                    continue  # keep the closest PDQ entry of a list only
+                entry["conditions"] = [c for c in entry["conditions"]
+                                       if c.name not in ("pdq_distance", "pdq_quality")]
+                entry["conditions"] += [
                     Condition("pdq_distance", distance, True,
-                              f"Hamming distance {distance} <= {PDQ_MATCH_DISTANCE}"),
+                              f"Hamming distance {distance} <= {PDQ_MATCH_DISTANCE}; "
+                              f"list value {value}"),
                     Condition("pdq_quality", int(quality), True,
                               f"quality {quality} >= {PDQ_MIN_QUALITY}"),
-                    Condition("category", category, bool(category), "list category"),
-                )
-                score = round(1.0 - distance / 64.0, 4)
-                found.append((Hit(evidence_id, "hash", name, score, conditions, run_id,
-                                  version=list_id), f"pdq:{value}"))
+                ]
+                entry["score"] = max(entry["score"], round(1.0 - distance / 64.0, 4))
+                entry["categories"].add(category)
+        found = []
+        for list_id, entry in by_list.items():
+            categories = ", ".join(sorted(c for c in entry["categories"] if c))
+            conditions = (*entry["conditions"],
+                          Condition("category", categories, bool(categories), "list category"))
+            found.append((Hit(evidence_id, "hash", entry["name"], entry["score"], conditions,
+                              run_id, version=list_id), list_id))
         return found
 
 
