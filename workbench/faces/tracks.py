@@ -174,3 +174,44 @@ def track_case(case: Case, faces: Faces, settings: TrackSettings | None = None,
     summary = {"tracks": n_tracks, "faces": len(updates)}
     case.finish_run(run.id, summary=summary)
     return {"run_id": run.id, **summary}
+
+
+def track_video(path: str, analyze: Any, step: int = 1, max_frames: int | None = None,
+                settings: TrackSettings | None = None) -> tuple[Faces, np.ndarray, np.ndarray]:
+    """Analyse every ``step``-th frame of a video file and link the faces into tracks.
+
+    Args:
+        path: video file (read with OpenCV).
+        analyze: ``rgb -> Faces`` (e.g. ``FaceEngine(...).analyze_array``).
+        step: sample one frame in ``step``.
+        max_frames: stop after this many sampled frames.
+        settings: tracker knobs.
+
+    Returns:
+        The faces of all sampled frames, the sampled-frame index of each, and track labels.
+    """
+    import cv2
+
+    from workbench.errors import EvidenceError
+
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise EvidenceError("unreadable video", str(path))
+    parts, frames = [], []
+    index = sampled = 0
+    try:
+        while max_frames is None or sampled < max_frames:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            if index % step == 0:
+                faces = analyze(np.ascontiguousarray(bgr[:, :, ::-1]))
+                parts.append(faces)
+                frames.append(np.full(len(faces), sampled))
+                sampled += 1
+            index += 1
+    finally:
+        capture.release()
+    faces = Faces.merge(parts)
+    frame = np.concatenate(frames) if frames else np.empty(0, int)
+    return faces, frame, track_faces(faces, frame, settings)
