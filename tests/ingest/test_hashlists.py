@@ -86,3 +86,29 @@ def test_headerless_csv(tmp_path: Path, new_case) -> None:
     path.write_text("d41d8cd98f00b204e9800998ecf8427e\nnot-a-hash\n")
     info = import_hash_list(new_case, path)
     assert info.entries == 1 and info.format == "csv"
+
+
+def test_cli_import_matches_existing_case(photo_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from workbench.ingest.images import load_rgb
+
+    case_dir = tmp_path / "case"
+    with Case.init(case_dir) as case:
+        ingest_quiet(case, [photo_dir], workers=1)
+        row = case.evidence().iloc[0]
+        evidence = case.get_evidence(row["sha256"])
+        assert load_rgb(evidence, case=case).shape[:2] == (row["height"], row["width"])
+    listing = tmp_path / "later.csv"
+    listing.write_text(f"md5,category\n{row['md5']},1\n")
+    result = subprocess.run([sys.executable, "-m", "workbench.cli", "hashlist", "import",
+                             str(case_dir), str(listing), "--name", "later-list"],
+                            capture_output=True, text=True, check=True)
+    assert "1 matches" in result.stdout
+    with Case.open(case_dir) as case:
+        hits = load_hits(case)
+        assert [(h.evidence_id, h.source) for h in hits] == [(row["sha256"], "later-list")]
+        assert case.runs()["kind"].tolist() == ["ingest", "hashlist-match"]
+        actions = case.audit_log()["action"].tolist()
+        assert "hashlist.import" in actions

@@ -61,3 +61,13 @@ def test_corrupt_archive_is_quarantined(tmp_path: Path, new_case) -> None:
     bad.write_bytes(b"PK\x03\x04 this is not really a zip")
     ingest_quiet(new_case, [bad.parent])
     assert list(new_case.quarantined()["reason"]) == ["corrupt_archive"]
+
+
+def test_fifo_is_not_read(tmp_path: Path, new_case) -> None:
+    import os
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.jpg")  # reading it would block forever
+    ingest_quiet(new_case, [folder])
+    assert list(new_case.quarantined()["reason"]) == ["not_a_regular_file"]

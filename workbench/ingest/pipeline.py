@@ -131,6 +131,7 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
                 case.audit("ingest.quarantine", target=rej.path,
                            detail={"reason": rej.reason, "detail": rej.detail})
                 report.quarantined[rej.reason] += 1
+        _clear_scratch(case)
         matcher = HashMatcher.from_case(case)
         worker = WorkerSettings(case_dir=str(case.path), max_pixels=settings.max_pixels,
                                 sampling=FrameSampling(fps=settings.fps,
@@ -147,6 +148,15 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
         report.seconds = round(time.perf_counter() - started, 3)
         case.finish_run(run.id, status=status, summary=report.as_dict())
     return report
+
+
+def _clear_scratch(case: Case) -> None:
+    """Remove copies of zipped videos left by an ingest that was killed mid-file."""
+    scratch = case.derived_dir / "tmp"
+    if scratch.is_dir():
+        for leftover in scratch.iterdir():
+            if leftover.is_file():
+                leftover.unlink()
 
 
 def _versions() -> dict[str, str]:

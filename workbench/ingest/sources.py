@@ -112,6 +112,11 @@ def _walk(root: Path, rejections: list[Rejection]) -> Iterator[Path]:
 def _add_file(path: Path, items: list[Item], rejections: list[Rejection],
               limits: ZipLimits) -> None:
     info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        # FIFOs and devices would block or never end: record them, never read them.
+        rejections.append(Rejection(str(path), "not_a_regular_file",
+                                    f"file mode {stat.filemode(info.st_mode)}"))
+        return
     if is_zip(path):
         _add_zip(path, info, items, rejections, limits)
     else:
