@@ -118,6 +118,21 @@ class SchoolMatch:
                 "explanation": self.explain(), "items": [m.as_dict() for m in self.items],
                 "uniform_source": s.uniform_source}
 
+    def to_hit(self, evidence_id: str, run_id: str = "", face_id: str | None = None):
+        """This result as a :class:`~workbench.types.Hit` of kind ``school`` (one condition
+        per visible item; it fired when the item matched or was a close colour)."""
+        from workbench.types import Condition, Hit
+
+        conditions = tuple(
+            Condition(name=m.item, value=m.observed,
+                      fired=m.verdict in ("match", "colour-close", "absent-ok",
+                                          "absent-ok (optional)"),
+                      detail=f"{m.verdict}; school: {m.expected}") for m in self.items)
+        return Hit(evidence_id=evidence_id, kind="school", source=f"{self.school.id} "
+                   f"{self.school.name}", score=float(min(1.0, max(0.0, self.score))),
+                   conditions=conditions, run_id=run_id, face_id=face_id,
+                   version=self.school.uniform_source)
+
     def geojson_feature(self) -> dict[str, Any]:
         """A GeoJSON Feature (Point) for the map layer."""
         props = self.as_dict()
