@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import WorkbenchError
 
@@ -12,11 +14,15 @@ class NotebookRunError(WorkbenchError):
 
 
 def execute_notebook(notebook: str | Path, case_dir: str | Path, out: str | Path | None = None,
-                     timeout_s: int = 600) -> Path:
-    """Execute ``notebook`` with ``case_dir`` as its parameter; returns the executed copy.
+                     parameters: Mapping[str, Any] | None = None, timeout_s: int = 600) -> Path:
+    """Execute ``notebook`` with ``case_dir`` (and any other ``parameters``) injected.
 
     The executed copy goes to ``<case>/reports/<notebook name>`` unless ``out`` is given,
     so the analyst's template stays clean and the case keeps what was run.
+
+    Example:
+        >>> execute_notebook("notebooks/case_triage.ipynb", "cases/demo")   # doctest: +SKIP
+        PosixPath('cases/demo/reports/case_triage.ipynb')
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -26,7 +32,7 @@ def execute_notebook(notebook: str | Path, case_dir: str | Path, out: str | Path
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
-            str(notebook), str(target), parameters={"case_dir": str(case)},
+            str(notebook), str(target), parameters={**(parameters or {}), "case_dir": str(case)},
             kernel_name="python3", progress_bar=False, execution_timeout=timeout_s,
             cwd=str(Path(notebook).resolve().parent))
     except PapermillExecutionError as error:
