@@ -139,16 +139,26 @@ def test_missing_lookup_shows_face_beside_candidates_with_reasons() -> None:
               "threshold": 0.6, "verified": True, "reasons": ["sex: passed (f, f)"]},
              {"rank": 2, "record_id": "MP-2", "name": "B. Person", "similarity": 0.41,
               "threshold": 0.6, "verified": False, "reasons": ["age: passed (12-16)"]}]
-    calls = []
+    cands[0]["photo_id"] = 7
+    calls, reveals, thumbs = [], [], []
     widget = MissingPersonLookup(
         "CASE", lookup=lambda case, reg: calls.append(reg) or FakeResult([FakeFace(
             FakeQuery(), cands)]), open_registry=lambda loc: f"REG:{loc}", registry="/r",
-        thumbnail=lambda *a, **k: b"png")
+        thumbnail=lambda *a, **k: thumbs.append(k["blurred"]) or b"png",
+        photo=lambda reg, rid, pid: b"photo" if (reg, rid, pid) == ("REG:/r", "MP-1", 7)
+        else None, on_reveal=lambda case, sha, ctx: reveals.append(sha))
     widget.search_button.click()
     assert calls == ["REG:/r"]
     assert (widget.faces_searched, widget.candidates, widget.verified) == (1, 2, 1)
     assert "MP-1" in widget.results.value and "sex: passed (f, f)" in widget.results.value
     assert 'data-wb-box="1.0,2.0,30.0,40.0"' in widget.results.value
+    assert widget.results.value.count('alt="registry photo"') == 1  # only MP-1 has a photo
+    assert thumbs == [True]
+    widget.reveal_button.click()
+    assert widget.revealed and widget.reveals == 1 and reveals == [SHA1]
+    assert thumbs[-1] is False and 'data-wb-thumb="revealed"' in widget.results.value
+    widget.reveal_button.click()
+    assert not widget.revealed and thumbs[-1] is True
     widget.only_verified.value = True
     assert "MP-2" not in widget.results.value
     assert "never an identification" in widget.snapshot_html()

@@ -55,3 +55,26 @@ def reveal_review_item(case: Any, item: str, evidence_id: str,
     from workbench.review.thumbs import ReviewSession
 
     return ReviewSession(case).reveal(item, evidence_id, box=box)
+
+
+def registry_photo(registry: Any, record_id: str, photo_id: int, size: int = 120
+                   ) -> bytes | None:
+    """A thumbnail of a missing person's registry photo, or None if it is not a local file.
+
+    Registry photos are reference photos supplied to find the person, so they are shown
+    clear: comparing them with a case face is the point of the lookup.
+    """
+    from pathlib import Path
+
+    from workbench.reports.thumbnails import ThumbnailError, thumbnail_png
+
+    for photo in registry.photos(record_id):
+        if int(photo["id"]) == int(photo_id):
+            location = str(photo.get("location") or "")
+            if not location or "://" in location or not Path(location).is_file():
+                return None
+            try:
+                return thumbnail_png(location, size=size, blurred=False)
+            except ThumbnailError:
+                return None
+    return None

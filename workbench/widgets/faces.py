@@ -40,8 +40,11 @@ def describe_face(row: dict[str, Any]) -> list[str]:
         top = sorted(emotions.items(), key=lambda kv: -kv[1])[:2]
         lines.append("emotion: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
     conf = _num(row.get("confidence"))
-    if conf is not None:
-        lines.append(f"detector confidence {conf:.2f}")
+    quality = _num(row.get("quality"))
+    if conf is not None or quality is not None:
+        lines.append(", ".join(part for part in (
+            f"detector {conf:.2f}" if conf is not None else "",
+            f"quality {quality:.2f}" if quality is not None else "") if part))
     return lines
 
 

@@ -40,21 +40,36 @@ class MissingPersonLookup(WorkbenchWidget):
             ``workbench.missing.store.open_registry``).
         registry: a registry location (folder or ``postgresql://`` URL); blank: the default.
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=...) -> PNG bytes``.
+        photo: ``photo(registry, record_id, photo_id) -> PNG bytes or None``, the
+            candidate's registry photo (default: ``workbench.reports.bindings.registry_photo``).
+        on_reveal: ``on_reveal(case, sha256, context)`` records that case faces were shown
+            clear (default: the case's audit log).
     """
 
     faces_searched = traitlets.Int(0)
     candidates = traitlets.Int(0)
     verified = traitlets.Int(0)
+    revealed = traitlets.Bool(False)
+    reveals = traitlets.Int(0)
     title = "Missing-person lookup"
 
     def __init__(self, case: Any, lookup: Callable[..., Any] | None = None,
                  open_registry: Callable[..., Any] | None = None, registry: str = "",
-                 thumbnail: Callable[..., bytes] | None = None) -> None:
+                 thumbnail: Callable[..., bytes] | None = None,
+                 photo: Callable[..., bytes | None] | None = None,
+                 on_reveal: Callable[..., Any] | None = None) -> None:
         super().__init__()
         self.case = case
         self._lookup = lookup or lazy("workbench.missing.casesearch:lookup_case")
         self._open_registry = open_registry or lazy("workbench.missing.store:open_registry")
         self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
+        self._photo = photo or lazy("workbench.reports.bindings:registry_photo")
+        self._on_reveal = on_reveal or lazy("workbench.reports.thumbnails:record_reveal")
+        self._registry: Any = None
+        self.reveal_button = w.Button(description="Reveal case faces", icon="eye",
+                                      tooltip="show the case faces clear to compare them "
+                                      "(counted and audited)")
+        self.reveal_button.on_click(self._on_reveal_click)
         self.registry = w.Text(value=registry, description="Registry",
                                placeholder="folder or postgresql:// URL (blank: default)")
         self.only_verified = w.Checkbox(value=False, description="verified only")
@@ -65,7 +80,8 @@ class MissingPersonLookup(WorkbenchWidget):
         self.results = w.HTML()
         self.rows: list[dict[str, Any]] = []
         self.children = [w.HTML(f"<i>{html.escape(NOTE)}</i>"),
-                         w.HBox([self.registry, self.only_verified]), self.search_button,
+                         w.HBox([self.registry, self.only_verified]),
+                         w.HBox([self.search_button, self.reveal_button]),
                          self.status, self.results]
 
     def _on_search(self, _button: w.Button | None = None) -> None:
@@ -75,6 +91,8 @@ class MissingPersonLookup(WorkbenchWidget):
         result = self.call(self._lookup, self.case, registry)
         if result is None:
             return
+        self._registry = registry
+        self.revealed = False
         self.rows = face_results(result)
         self.faces_searched = len(self.rows)
         cands = [c for r in self.rows for c in r.get("candidates", [])]
@@ -86,6 +104,28 @@ class MissingPersonLookup(WorkbenchWidget):
                         f"{self.verified} above the verification threshold.{extra}")
         self._render()
 
+    def _on_reveal_click(self, _button: w.Button | None = None) -> None:
+        if self.revealed:
+            self.revealed = False
+        else:
+            for sha in sorted({r["evidence_id"] for r in self.rows}):
+                self.call(self._on_reveal, self.case, sha, "missing-person lookup")
+                if self.error:
+                    return
+            self.reveals += 1
+            self.revealed = True
+        self.reveal_button.description = ("Blur case faces" if self.revealed
+                                          else "Reveal case faces")
+        self._render()
+
+    def _candidate_photo(self, cand: dict[str, Any]) -> str:
+        from workbench.reports.thumbnails import data_uri
+
+        if self._registry is None or cand.get("photo_id") is None:
+            return ""
+        png = self.call(self._photo, self._registry, cand.get("record_id"), cand["photo_id"])
+        return f'<img src="{data_uri(png)}" alt="registry photo" width="72"/>' if png else ""
+
     def _render(self) -> None:
         from workbench.reports.thumbnails import img_tag
 
@@ -96,15 +136,17 @@ class MissingPersonLookup(WorkbenchWidget):
             if not cands:
                 continue
             box = row.get("xyxy")
-            png = self.call(self._thumbnail, self.case, row["evidence_id"], blurred=True,
-                            box=box, size=120)
-            face = img_tag(png, row["evidence_id"], box=box) if png else ""
+            png = self.call(self._thumbnail, self.case, row["evidence_id"],
+                            blurred=not self.revealed, box=box, size=120)
+            face = img_tag(png, row["evidence_id"], blurred=not self.revealed,
+                           box=box) if png else ""
             table = table_html([{
-                "rank": c.get("rank"), "record": c.get("record_id"), "name": c.get("name"),
+                "photo": ("html", self._candidate_photo(c)), "rank": c.get("rank"),
+                "record": c.get("record_id"), "name": c.get("name"),
                 "similarity": c.get("similarity"), "threshold": c.get("threshold"),
                 "verified": "yes" if c.get("verified") else "no",
                 "reasons": ("html", "<br>".join(html.escape(r) for r in c.get("reasons", []))),
-            } for c in cands], ["rank", "record", "name", "similarity", "threshold", "verified",
+            } for c in cands], ["photo", "rank", "record", "name", "similarity", "threshold", "verified",
                                 "reasons"])
             age = row.get("age")
             about = (f"face {html.escape(str(row.get('face_id', '')))}; estimated age "
@@ -116,5 +158,5 @@ class MissingPersonLookup(WorkbenchWidget):
         self.results.value = "".join(blocks) or "<i>No candidates to show.</i>"
 
     def snapshot_body(self) -> str:
-        return (f"<p><i>{html.escape(NOTE)}</i></p><p>{html.escape(self.message)}</p>"
-                f"{self.results.value if self.rows else ''}")
+        body = self.results.value if self.rows else ""
+        return f"<p><i>{html.escape(NOTE)}</i></p><p>{html.escape(self.message)}</p>{body}"
