@@ -8,6 +8,7 @@ labelled face photos of ../shared/data.
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -16,10 +17,14 @@ from workbench.criteria.explicit import (
     EXPLICIT_CLASSES,
     LABELS,
     Detection,
+    ExplicitDetector,
+    ExplicitError,
     decode,
     explicit_score,
     preprocess,
 )
+from workbench.criteria.signals import scan_explicit
+from workbench.criteria.store import read_signals
 from workbench.errors import ModelMissing
 
 
@@ -74,11 +79,9 @@ def test_preprocess_pads_to_square_and_reports_the_scale():
 
 @pytest.mark.slow
 def test_real_detector_gives_low_scores_on_ordinary_photos(shared_data):
-    from workbench.criteria.explicit import ExplicitDetector
-
     detector = ExplicitDetector()
     try:
-        detector._load()
+        detector.load()
     except ModelMissing as error:
         pytest.skip(f"model pack not installed: {error}")
     root = shared_data / "faces" / "labelled"
@@ -92,3 +95,69 @@ def test_real_detector_gives_low_scores_on_ordinary_photos(shared_data):
     assert (scores == 0).mean() > 0.95
     faces = detector.detect(root / "openface/images/examples/longoria-cooper.jpg")
     assert sum(d.label.startswith("FACE_") for d in faces) == 2   # the model really runs
+
+
+class ScriptedDetector(ExplicitDetector):
+    """The real detector class with its model replaced by scripted outputs per file name."""
+
+    def __init__(self, outputs):
+        super().__init__(model_path="scripted")
+        self.outputs = outputs
+
+    def load(self):
+        return self
+
+    def version(self):
+        return "scripted-1"
+
+    def detect(self, image):
+        name = str(image).rsplit("/", 1)[-1]
+        if name not in self.outputs:
+            raise ExplicitError(f"cannot read image {image}")
+        return self.outputs[name]
+
+
+def test_scan_stores_one_score_per_image_and_records_the_run(new_case, tmp_path):
+    from .helpers import add_image
+
+    ids = {name: add_image(new_case, name, path=tmp_path / name)
+           for name in ("a.jpg", "b.jpg", "broken.jpg")}
+    detector = ScriptedDetector({
+        "a.jpg": [Detection("FEMALE_GENITALIA_EXPOSED", 0.66, (1, 2, 3, 4))],
+        "b.jpg": [Detection("FACE_MALE", 0.9, (1, 2, 3, 4))],
+    })
+    for name in ("a.jpg", "b.jpg", "broken.jpg"):
+        (tmp_path / name).write_bytes(b"placeholder")   # pixels_path needs a readable file
+    result = scan_explicit(new_case, detector, progress=False)
+    assert (result.scored, result.failed) == (2, 1)
+    signals = read_signals(new_case).set_index("evidence_id")
+    assert signals.loc[ids["a.jpg"], "value"] == pytest.approx(0.66)
+    assert signals.loc[ids["b.jpg"], "value"] == 0.0
+    assert json.loads(signals.loc[ids["a.jpg"], "detail"])["top_class"] == \
+        "FEMALE_GENITALIA_EXPOSED"
+    run = new_case.run(result.run_id)
+    assert run.kind == "explicit" and run.models == {"nudenet-320n": "scripted-1"}
+    assert (new_case.audit_log()["action"] == "explicit.skip").sum() == 1
+    again = scan_explicit(new_case, detector, progress=False)   # resumable: only the rest
+    assert again.scored == 0 and again.failed == 1
+
+
+@pytest.mark.slow
+def test_cli_explicit_scan_with_the_real_model(new_case, shared_data, capsys):
+    from workbench.cli import main
+
+    from .helpers import add_image
+
+    try:
+        ExplicitDetector().load()
+    except ModelMissing as error:
+        pytest.skip(f"model pack not installed: {error}")
+    root = shared_data / "faces" / "labelled" / "openface" / "images" / "examples"
+    for name in ("longoria-cooper.jpg", "lennon-1.jpg"):
+        add_image(new_case, name, path=root / name)
+    assert main(["explicit", str(new_case.path), "--no-progress"]) == 0
+    assert "2 images scored" in capsys.readouterr().out
+    signals = read_signals(new_case)
+    assert len(signals) == 2 and signals["value"].max() < 0.4
+    run = new_case.runs().iloc[-1]
+    assert run["kind"] == "explicit" and "sha256:" in run["models"]

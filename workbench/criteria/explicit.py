@@ -166,7 +166,8 @@ class ExplicitDetector:
     def name(self) -> str:
         return "nudenet-320n"
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
+        """Open the model (once); raises ``ModelMissing`` when it is absent or altered."""
         if self._session is None:
             import onnxruntime as ort
 
@@ -186,10 +187,20 @@ class ExplicitDetector:
 
     def detect(self, image: Any) -> list[Detection]:
         """Detections in one image (a path, PIL image or RGB array)."""
-        session = self._load()
+        session = self.load()
         tensor, scale = preprocess(image)
         output = session.run(None, {session.get_inputs()[0].name: tensor})[0]
         return decode(output[0], scale, self.labels)
+
+    def version(self) -> str:
+        """``sha256:<hex>`` of the model file, for the run record."""
+        if self.model_path is None:
+            from workbench.models import model_digest
+
+            return f"sha256:{model_digest('nudenet')}"
+        import hashlib
+
+        return f"sha256:{hashlib.sha256(self.model_path.read_bytes()).hexdigest()}"
 
     def score(self, image: Any) -> tuple[float, str | None, list[Detection]]:
         """The image's explicit score, its top explicit class, and all detections."""

@@ -44,7 +44,8 @@ class ScoreResult:
         by_rule: hits per rule.
         queued: hits at or above the review threshold.
         threshold: the review threshold.
-        seconds: time spent evaluating (not storing).
+        seconds: wall time of the whole scoring (read, evaluate, store).
+        timings: wall seconds of each step: ``read``, ``evaluate``, ``store``.
     """
 
     run_id: str
@@ -57,6 +58,7 @@ class ScoreResult:
     queued: int = 0
     threshold: float = 0.3
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def copy_rules_into_case(case: Case, rules: RuleSet) -> Path:
@@ -124,11 +126,13 @@ def score_case(
                 "rules_sha256": ruleset.sha256, "rules_version": ruleset.version},
     ))
     try:
-        started = time.perf_counter()
+        t0 = time.perf_counter()
         inputs = build_inputs(case, ruleset)
+        t1 = time.perf_counter()
         hits = [hit for hit, _ in evaluate(ruleset, inputs, run_id=run.id)]
-        seconds = time.perf_counter() - started
+        t2 = time.perf_counter()
         case.add_hits(hits, replace={"kind": "criterion"})
+        t3 = time.perf_counter()
     except BaseException:
         case.finish_run(run.id, status="failed")
         raise
@@ -138,7 +142,9 @@ def score_case(
         faces=len(inputs.faces), images=inputs.n_images, hits=len(hits),
         by_rule=dict(Counter(h.source for h in hits)),
         queued=sum(h.score >= current for h in hits), threshold=current,
-        seconds=round(seconds, 3),
+        seconds=round(t3 - t0, 3),
+        timings={"read": round(t1 - t0, 3), "evaluate": round(t2 - t1, 3),
+                 "store": round(t3 - t2, 3)},
     )
     case.finish_run(run.id, summary={"hits": result.hits, "queued": result.queued,
                                      "by_rule": result.by_rule})

@@ -6,10 +6,7 @@ never re-runs the detector.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from workbench.criteria.explicit import SIGNAL, Detection, ExplicitDetector, explicit_score
@@ -18,8 +15,6 @@ from workbench.errors import WorkbenchError
 from workbench.progress import progress_bar
 from workbench.store import Case
 from workbench.types import Run
-
-Detect = Callable[[Path], list[Detection]]
 
 
 @dataclass(frozen=True)
@@ -49,8 +44,8 @@ def scan_explicit(
     done = {r[0] for r in case.db.execute(
         "SELECT evidence_id FROM image_signals WHERE name = ?", (SIGNAL,))}
     todo = [e for e in case.iter_evidence() if force or e.id not in done]
-    detector._load()  # fail early with ModelMissing, before a run is recorded
-    models = {detector.name: _model_digest(detector)}
+    detector.load()  # fail early with ModelMissing, before a run is recorded
+    models = {detector.name: detector.version()}
     run = case.start_run(Run.start("explicit", models=models, params={"force": force}))
     scored = failed = 0
     pending: list[tuple[str, str, float, dict[str, Any]]] = []
@@ -92,13 +87,3 @@ def signals_from_detections(
         rows.append((evidence_id, SIGNAL, value,
                      {"top_class": label, "detections": [d.as_dict() for d in found]}))
     return rows
-
-
-def _model_digest(detector: ExplicitDetector) -> str:
-    path = detector.model_path
-    if path is None:
-        from workbench.models import model_digest
-
-        return f"sha256:{model_digest('nudenet')}"
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return f"sha256:{digest}"
