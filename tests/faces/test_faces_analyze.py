@@ -44,9 +44,11 @@ GUARD = textwrap.dedent('''
 ''')
 
 
-def _make_case(root: Path, shared_data: Path) -> Path:
+def _make_case(root: Path, shared_data: Path, video: bool = False) -> Path:
     source = root / "evidence"
     source.mkdir()
+    if video:
+        shutil.copy(shared_data / "video/face_recognition_short_hamilton_clip.mp4", source)
     for i, name in enumerate(PHOTOS):
         shutil.copy(shared_data / "faces/labelled" / name, source / f"{i}_{Path(name).name}")
     # the same photo twice is one evidence item
@@ -59,32 +61,38 @@ def _make_case(root: Path, shared_data: Path) -> Path:
 
 
 def test_analyze_case_end_to_end_and_resume(tmp_path: Path, shared_data: Path) -> None:
-    case_dir = _make_case(tmp_path, shared_data)
+    case_dir = _make_case(tmp_path, shared_data, video=True)
+    with Case.open(case_dir) as case:
+        frames = {e.id for e in case.iter_evidence(("video_frame",))}
+    assert frames, "the ingest sampled no frame from the clip"
     settings = FaceSettings()
     summary = analyze_case(case_dir, settings, workers=2, progress=False)
-    assert summary["analysed"] == 3 and summary["skipped"] == 0 and not summary["errors"]
-    assert summary["faces"] == sum(PHOTOS.values())
+    total = 3 + len(frames)
+    assert summary["analysed"] == total and summary["skipped"] == 0 and not summary["errors"]
     with Case.open(case_dir) as case:
         faces = load_faces(case)
         runs = case.runs()
-        assert len(analysed_evidence(case, summary["signature"])) == 3
+        assert len(analysed_evidence(case, summary["signature"])) == total
         run = case.run(summary["run_id"])
         paths = {e.id: case.pixels_path(e) for e in case.iter_evidence(("image",))}
     assert runs.set_index("id").loc[summary["run_id"], "status"] == "done"
     assert run.models["dlib_embedding"] == \
         "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
-    assert len(faces) == sum(PHOTOS.values()) and faces.run_id == summary["run_id"]
+    on_frames = np.isin(faces.evidence_id, list(frames))
+    assert on_frames.sum() >= len(frames) // 2  # one speaker in most frames of the clip
+    assert (~on_frames).sum() == sum(PHOTOS.values()) == summary["faces"] - on_frames.sum()
+    assert faces.run_id == summary["run_id"]
     assert all(fid == f"{e}:{fid.rsplit(':', 1)[1]}"
                for fid, e in zip(faces.data["face_id"], faces.evidence_id, strict=True))
     # what the store gives back is what the engine computes
-    evidence_id = faces.evidence_id[0]
+    evidence_id = faces.evidence_id[~on_frames][0]
     direct = FaceEngine(settings).analyze_image(load_rgb(paths[evidence_id]), evidence_id)
     stored = faces[faces.evidence_id == evidence_id]
     np.testing.assert_allclose(stored.embedding, direct.embedding, atol=1e-6)
     np.testing.assert_allclose(stored.data["age"], direct.data["age"], rtol=1e-5)
     # resumable: an equivalent run has nothing left to do
     again = analyze_case(case_dir, settings, workers=2, progress=False)
-    assert again["analysed"] == 0 and again["skipped"] == 3 and again["run_id"] is None
+    assert again["analysed"] == 0 and again["skipped"] == total and again["run_id"] is None
 
 
 def test_analysis_works_with_the_network_blocked(tmp_path: Path, shared_data: Path) -> None:
