@@ -180,3 +180,14 @@ def test_empty_case_map_draws_the_world(new_case):
     assert layers.counts() == {"evidence": 0, "hits": 0, "schools": 0, "last_seen": 0}
     html = map_html(build_map(layers))
     assert "World outline" in html and external_urls(html) == []
+
+
+def test_place_names_are_data_never_template_code(new_case):
+    # branca re-parses rendered scripts as Jinja; names must not be executed or break out.
+    hostile = "{{ 7 * 7 }}{% raw %}</script><script>alert(1)</script>"
+    layers = case_layers(new_case, schools=[{"name": hostile, "lat": 51.5, "lon": -0.1,
+                                             "score": 0.5, "explanation": "{# x #}"}])
+    html = map_html(build_map(layers))
+    assert "49" not in re.findall(r"var data = (\[.*?\]);", html)[-2]
+    assert "<script>alert(1)" not in html
+    assert "\\u007b\\u007b 7 * 7 \\u007d\\u007d" in html

@@ -89,15 +89,21 @@ def _text(value: Any) -> str:
 
 def evidence_rows(frame: pd.DataFrame, item_link: str | None = None) -> list[list[Any]]:
     """Compact popup rows for geotagged items: ``[lat, lon, title, score, time, id, ...]``."""
+    # Plain Python lists first: iterating pandas (Arrow-backed) columns row by row cost
+    # a quarter of a second on 10,000 items.
+    cols = {c: frame[c].tolist() for c in ("lat", "lon", "hits", "kind", "sources", "review",
+                                           "score", "captured_at", "id", "thumb")}
     rows = []
-    for rec in frame.itertuples(index=False):
-        hits = int(rec.hits)
-        title = f"{hits} hit{'s' if hits != 1 else ''}" if hits else f"{rec.kind}"
-        detail = "; ".join(x for x in (_text(rec.sources), _text(rec.review) and
-                                       f"review: {rec.review}") if x)
-        rows.append([round(float(rec.lat), 6), round(float(rec.lon), 6), title, _num(rec.score),
-                     _text(rec.captured_at), rec.id, detail, _text(rec.thumb),
-                     item_link.format(id=rec.id) if item_link else ""])
+    for i in range(len(frame)):
+        hits = int(cols["hits"][i])
+        title = f"{hits} hit{'s' if hits != 1 else ''}" if hits else _text(cols["kind"][i])
+        review = _text(cols["review"][i])
+        detail = "; ".join(x for x in (_text(cols["sources"][i]),
+                                       f"review: {review}" if review else "") if x)
+        item = cols["id"][i]
+        rows.append([round(float(cols["lat"][i]), 6), round(float(cols["lon"][i]), 6), title,
+                     _num(cols["score"][i]), _text(cols["captured_at"][i]), item, detail,
+                     _text(cols["thumb"][i]), item_link.format(id=item) if item_link else ""])
     return rows
 
 
