@@ -82,6 +82,7 @@ def test_attribute_columns_present_and_in_range(engine: FaceEngine, labelled: Pa
                    "face_id", *(f"emotion_{e}" for e in EMOTIONS)):
         assert column in d and len(d[column]) == len(faces)
     assert np.all((d["age"] > 0) & (d["age"] <= 80)) and np.all(d["age_std"] > 0)
+    assert np.all((0 < d["age_low"]) & (d["age_low"] <= d["age_high"]) & (d["age_high"] <= 80))
     assert np.all((d["p_minor"] >= 0) & (d["p_minor"] <= 1))
     assert set(d["gender"]) <= {"female", "male"}
     assert np.all((d["gender_confidence"] >= 0.5) & (d["gender_confidence"] <= 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.faces.attributes import AGE_WEIGHTS, age_summary
+from workbench.faces.attributes import AGE_WEIGHTS, age_interval, age_summary
 from workbench.faces.quality import quality, size_score, yaw_proxy
 from workbench.faces.settings import EMOTIONS, FaceSettings
 from workbench.store.faces import analysed_evidence, load_faces, save_faces
@@ -33,6 +33,14 @@ def test_age_summary_spread_and_minor_mass() -> None:
     assert p_minor[0] == pytest.approx(0.5)
     # 17 counts as a minor, 18 does not
     assert age_summary(_one_hot(17))[2][0] == 1 and age_summary(_one_hot(18))[2][0] == 0
+
+
+def test_age_interval_brackets_the_mass() -> None:
+    p = (_one_hot(10) + _one_hot(30)) / 2
+    low, high = age_interval(p)
+    assert (low[0], high[0]) == (10, 30)
+    low, high = age_interval(_one_hot(40))
+    assert low[0] == high[0] == 40
 
 
 def test_size_score_monotonic() -> None:

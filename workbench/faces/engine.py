@@ -179,7 +179,8 @@ class FaceEngine:
         Returns:
             ``Faces`` with ``landmarks`` (68 or 5 points), ``embedding``, and ``data``
             columns ``face_id``, ``detector_score``, ``quality``, ``sharpness``, ``yaw`` and,
-            with attributes on, ``age``, ``age_std``, ``p_minor``, ``gender``,
+            with attributes on, ``age`` (expected), ``age_std``, ``age_low`` / ``age_high``
+            (80 % interval), ``p_minor`` (P(age < 18)), ``gender``,
             ``gender_confidence``, ``emotion_<name>`` for the 7 emotions.
         """
         from workbench.faces.quality import quality
