@@ -24,6 +24,7 @@ from workbench.criteria.evaluate import Inputs, evaluate, faces_frame
 from workbench.criteria.scoring import score_case
 from workbench.criteria.store import write_signals
 from workbench.criteria.synthetic import random_faces
+from workbench.review import decide, queue_items
 from workbench.store import Case
 
 
@@ -83,6 +84,14 @@ def main() -> None:
         print(f"score_case: {result.faces:,} faces in {result.images:,} images from SQLite -> "
               f"{result.hits:,} hits stored in {best:.3f} s wall, {cpu_s:.3f} s CPU (best of "
               f"{args.repeat}) = {result.faces / best:,.0f} faces/s; steps {result.timings}")
+        start = time.perf_counter()
+        items = queue_items(case)
+        listed = time.perf_counter() - start
+        start = time.perf_counter()
+        decide(case, items[0].item, "dismiss", note="benchmark", who="benchmark")
+        decided = time.perf_counter() - start
+        print(f"review queue: {len(items):,} items at or above {result.threshold} listed in "
+              f"{listed:.3f} s; one decision recorded in {decided:.3f} s")
         case.close()
 
 

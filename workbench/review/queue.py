@@ -107,6 +107,14 @@ def queue_items(case: Case, threshold: float | None = None, include_decided: boo
     hits = case.query(
         "SELECT evidence_id, face_id, source, version, score, conditions FROM hits "
         "WHERE kind = 'criterion' AND score >= ?", (threshold,))
+    items = _items(case, hits)
+    if not include_decided:
+        items = [i for i in items if i.status == "pending"]
+    return _group_order(items)
+
+
+def _items(case: Case, hits: pd.DataFrame) -> list[QueueItem]:
+    """Queue items for criterion hit rows, with review status and age uncertainty."""
     if hits.empty:
         return []
     prints = evidence_fingerprints(case, hits["evidence_id"])
@@ -126,15 +134,13 @@ def queue_items(case: Case, threshold: float | None = None, include_decided: boo
                      "decided_at": review["at"]}
         elif review is not None:
             outdated = f"{review['decision']} by {review['who']} at {review['at']}"
-        if not include_decided and status != "pending":
-            continue
         items.append(QueueItem(
             item=key, evidence_id=row["evidence_id"], face_id=face_id, rule=row["source"],
             score=float(row["score"]), explanation=_explain(row["source"], row["score"], conditions),
             conditions=conditions, status=status, rules_version=row["version"],
             outdated_decision=outdated, evidence_sha=sha, **ages.get(face_id, {}), **extra,
         ))
-    return _group_order(items)
+    return items
 
 
 def queue_groups(case: Case, threshold: float | None = None, include_decided: bool = True
@@ -184,13 +190,21 @@ def decide(case: Case, item: str, decision: str, note: str = "", who: str | None
 
 def find_item(case: Case, item: str) -> QueueItem:
     """A current item by key (or a unique key prefix of at least 6 characters), any score."""
-    matches = [i for i in queue_items(case, threshold=0.0)
-               if i.item == item or (len(item) >= 6 and i.item.startswith(item))]
+    keys = case.query("SELECT rowid AS row, evidence_id, face_id, source FROM hits "
+                      "WHERE kind = 'criterion'")
+    matches = [
+        int(r["row"]) for r in keys.to_dict(orient="records")
+        if (key := item_key(r["source"], r["evidence_id"],
+                            r["face_id"] if isinstance(r["face_id"], str) else None)) == item
+        or (len(item) >= 6 and key.startswith(item))
+    ]
     if len(matches) != 1:
         what = "no" if not matches else f"{len(matches)}"
         raise ReviewError(f"{what} review items match {item!r}; list them with "
                           f"`workbench review {case.path} --json`")
-    return matches[0]
+    hits = case.query("SELECT evidence_id, face_id, source, version, score, conditions "
+                      "FROM hits WHERE rowid = ?", (matches[0],))
+    return _items(case, hits)[0]
 
 
 def _group_order(items: list[QueueItem]) -> list[QueueItem]:
