@@ -68,3 +68,16 @@ def test_capture_time_with_offset_and_camera_fields() -> None:
     assert (meta["make"], meta["model"], meta["serial"], meta["software"]) == (
         "Canon", "EOS 5D", "123456789", "Firmware 1.1")
     assert meta["orientation"] == 1 and meta["problems"] == []
+
+
+def test_xmp_gps_coordinates() -> None:
+    from workbench.ingest.metadata import gps_from_xmp
+
+    problems: list[str] = []
+    xmp = (b'<rdf:Description exif:GPSLatitude="28,32.5N" exif:GPSLongitude="81,22,45W" '
+           b'exif:GPSAltitude="305/10" exif:GPSAltitudeRef="0"/>')
+    fix = gps_from_xmp(xmp, problems)
+    assert fix["lat"] == pytest.approx(28 + 32.5 / 60, abs=1e-9)
+    assert fix["lon"] == pytest.approx(-(81 + 22 / 60 + 45 / 3600), abs=1e-9)
+    assert fix["alt"] == pytest.approx(30.5) and problems == []
+    assert gps_from_xmp(b'exif:GPSLatitude="0,0N" exif:GPSLongitude="0,0E"', problems)["lat"] is None
