@@ -56,7 +56,7 @@ def test_import_csv_embeds_photos_and_folder_mapping(tmp_path) -> None:
 
     with open_registry(tmp_path / "reg") as reg:
         report = import_csv(reg, path, MAPPING, embed, source="police")
-        assert report["records"] == 2 and report["added"] == [str(tmp_path / "a1.jpg")]
+        assert report["records"] == 2 and report["added"] == [str((tmp_path / "a1.jpg").resolve())]
         assert reg.photos("police:A-1")[0]["embedding_key"] == "k"
         folder = tmp_path / "photos"
         folder.mkdir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--photo-map", type=Path, help="JSON {file name: record id} for --photos")
     imp.add_argument("--no-embed", action="store_true",
                      help="store records only; do not run the face engine on photos")
+    imp.add_argument("--reverse", nargs="+", metavar="CASE_DIR",
+                     help="then search the imported people's photos against these cases "
+                          "(default: $WORKBENCH_CASES, folders separated by ':')")
     imp.add_argument("--registry", help=REGISTRY_HELP)
     imp.set_defaults(handler=_import)
 
@@ -125,8 +129,28 @@ def _import(args: argparse.Namespace) -> int:
                 report.update(importers.add_photos(registry, found, _embedder(False)))
         report["registry"] = registry.location
         report["total_records"] = registry.count()
+        cases = args.reverse or [c for c in os.environ.get("WORKBENCH_CASES", "").split(
+            os.pathsep) if c]
+        if cases:
+            report["reverse"] = _reverse(registry, report, cases)
     print(json.dumps(report, indent=2, default=str))
     return 0
+
+
+def _reverse(registry: Any, report: dict[str, Any], cases: list[str]) -> dict[str, Any]:
+    """Search each newly embedded person against every face of the analyst's cases."""
+    from workbench.missing.casesearch import reverse_search
+
+    added = set(report.get("added", []))
+    people = sorted({p["record_id"] for p in registry.photos()
+                     if p["location"] in added or str(Path(p["location"])) in added})
+    out: dict[str, Any] = {}
+    for record_id in people:
+        matches = reverse_search(registry, record_id, cases)
+        out[record_id] = [{"case": m.case_path, "face_id": m.query.face_id,
+                           "similarity": round(m.candidate.similarity, 4),
+                           "verified": m.candidate.verified} for m in matches[:10]]
+    return out
 
 
 def _search(args: argparse.Namespace) -> int:

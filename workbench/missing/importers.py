@@ -248,7 +248,7 @@ def add_photos(registry: Registry, photos: Mapping[Path, str], embed_photo: Embe
             continue
         sha = hashlib.sha256(Path(file).read_bytes()).hexdigest()
         registry.add_photo(RegistryPhoto(record_id, key, str(Path(file).resolve()), sha), embedding)
-        report["added"].append(str(file))
+        report["added"].append(str(Path(file).resolve()))
     return report
 
 
