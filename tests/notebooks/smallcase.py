@@ -1,7 +1,7 @@
 """A small real case for the notebook, report and widget tests.
 
 Real evidence (public EXIF samples with GPS and LFW faces) goes through the real ingest.
-Faces and hits are added as *synthetic detector outputs* under a run of kind
+Faces, hits and one person's uniform attributes are added as *synthetic detector outputs* under a run of kind
 ``synthetic-test`` (the project has no imagery of abuse, and tests of the review and report
 layers must not depend on model weights): their numbers are made up and labelled as such.
 """
@@ -52,5 +52,13 @@ def build_small_case(root: Path, shared_data: Path) -> Path:
             Hit(evidence_id=by_name[GPS_FILES[0]], kind="hash", source="synthetic-list",
                 score=1.0, conditions=(Condition("md5", "match", True),), run_id=run.id),
         ])
+        from workbench.uniforms.attributes import ItemAttribute, PersonAttributes
+        from workbench.uniforms.store import save_attributes
+
+        save_attributes(case, [PersonAttributes(f"{face_sha}:0", face_sha, {
+            "tie": ItemAttribute("tie", True, 0.8, ["navy", "red"], "striped", 0.7, 1.0),
+            "blazer": ItemAttribute("blazer", True, 0.7, ["navy"], "plain", 0.8, 1.0),
+            "jumper": ItemAttribute("jumper", None, 0.5),
+        }, 0.75)], run.id)
         case.finish_run(run.id)
     return root / "case"

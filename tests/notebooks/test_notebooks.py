@@ -70,9 +70,10 @@ def test_missing_person_search_says_what_it_searched(notebook_case: Path, tmp_pa
     assert "never an identification" in html
 
 
-def test_uniform_school_search_without_attributes(notebook_case: Path, tmp_path: Path) -> None:
-    _out, html = _run("uniform_school_search", notebook_case, tmp_path)
-    assert "No clothing attributes stored for this case yet" in html
+def test_uniform_school_search(notebook_case: Path, tmp_path: Path) -> None:
+    _out, html = _run("uniform_school_search", notebook_case, tmp_path, top=5)
+    assert "1 people with clothing attributes" in html and "striped" in html
+    assert "5 schools ranked for" in html and "not an identification" in html
 
 
 @pytest.mark.slow  # about 20 s: folium renders and the maps package inlines Leaflet

@@ -35,22 +35,22 @@ def test_inspector_correction_flows_into_the_school_query() -> None:
     assert inspector.corrections == 1 and inspector.query()["tie"]["colours"] == ["green", "gold"]
     seen = []
 
-    def search(query, near=None, k=10):
-        seen.append((query, near, k))
+    def search(case, face_id, near=None, k=10):
+        seen.append((face_id, near, k))
         return pd.DataFrame([{"rank": 1, "name": "Green Gold High", "score": 0.62,
                               "reasons": "tie colours match"}])
 
-    schools = SchoolSearch(search=search, query=inspector.query, k=5)
+    schools = SchoolSearch("CASE", face=lambda: inspector.person, search=search, k=5)
     schools.near.value = "27.9, -82.5, 30"
     schools.search_button.click()
-    assert seen[0][0]["tie"]["colours"] == ["green", "gold"]
+    assert seen[0][0] == "f1"
     assert seen[0][1] == (27.9, -82.5, 30.0) and seen[0][2] == 5
     assert schools.results_count == 1 and "Green Gold High" in schools.table.value
     assert "not an identification" in schools.message
 
 
 def test_school_search_without_query_says_what_to_do() -> None:
-    schools = SchoolSearch(search=lambda *a, **k: [], query=dict)
+    schools = SchoolSearch("CASE", face=str, search=lambda *a, **k: [])
     schools.search_button.click()
     assert "choose a person" in schools.error
 
@@ -100,3 +100,23 @@ def test_job_progress_runs_the_job_and_reports() -> None:
     failed = JobProgress(broken)
     failed.start_button.click()
     assert not failed.finished and failed.bar.bar_style == "danger" and "disk full" in failed.error
+
+
+def test_uniforms_and_schools_on_the_real_domains(small_case) -> None:
+    inspector = UniformInspector(small_case)
+    assert len(inspector.people) == 1 and inspector.person.endswith(":0")
+    assert "striped" in inspector.table.value
+    inspector.item.value = "tie"
+    inspector.field.value = "colours"
+    inspector.value.value = "green, yellow"
+    inspector.correct_button.click()
+    assert inspector.error == "" and inspector.corrections == 1
+    assert (small_case.audit_log()["action"] == "uniforms.correct").any()
+    inspector.value.value = "chartreuse-ish"
+    inspector.correct_button.click()
+    assert "unknown colours" in inspector.error  # the domain's message, shown as text
+    schools = SchoolSearch(small_case, face=lambda: inspector.person, k=3)
+    schools.search_button.click()
+    assert schools.error == "" and schools.results_count == 3
+    assert list(schools.results["rank"]) == [1, 2, 3]
+    assert (small_case.runs()["kind"] == "school_search").any()

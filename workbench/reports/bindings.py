@@ -7,7 +7,6 @@ plain domain code without ipywidgets, so it is testable on its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
@@ -19,21 +18,21 @@ def case_map_html(case: Any) -> str:
     return map_html(build_map(case_layers(case)))
 
 
-def school_search(query: Mapping[str, Any], near: tuple[float, float, float] | None = None,
-                  k: int = 10, registry: str | None = None) -> list[dict[str, Any]]:
-    """Ranked schools for a uniform observation, with their explanations.
+def school_search(case: Any, face_id: str, near: tuple[float, float, float] | None = None,
+                  k: int = 10) -> list[dict[str, Any]]:
+    """Ranked schools for one face's (corrected) uniform, stored as hits under a run.
 
     Args:
-        query: ``{item: {present, confidence, colours, pattern}}``.
-        near: ``(lat, lon, scale_km)`` of a geotag or lead, or None.
+        case: the open case.
+        face_id: the face whose clothing attributes are searched.
+        near: ``(lat, lon, scale_km)`` of a lead; None uses the photo's own geotag.
         k: how many schools.
-        registry: a school registry CSV (default: the shipped sample registry).
     """
-    from workbench.schools.registry import load_registry
-    from workbench.schools.search import GeoPrior, search_schools
+    from workbench.schools.case_search import search_face
+    from workbench.schools.search import GeoPrior
 
     prior = GeoPrior(near=(near[0], near[1]), scale_km=near[2]) if near else None
-    matches = search_schools(query, load_registry(registry), top=k, prior=prior)
+    matches = search_face(case, face_id, top=k, prior=prior)
     rows = []
     for match in matches:
         row = match.as_dict()

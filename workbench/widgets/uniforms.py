@@ -133,24 +133,27 @@ class UniformInspector(WorkbenchWidget):
 
 
 class SchoolSearch(WorkbenchWidget):
-    """Rank schools from the registry against a uniform description.
+    """Rank schools from the registry against one face's (corrected) uniform.
 
     Args:
-        search: ``search(query, near=None, k=...) -> rows`` of ranked schools (``name,
-            score, reasons``, optionally ``distance_km, lat, lon``); default:
-            :func:`workbench.reports.bindings.school_search` over the school registry.
-        query: a callable returning the uniform query (e.g. ``inspector.query``).
+        case: the open case.
+        face: a callable returning the face to search for (e.g. ``lambda: inspector.person``).
+        search: ``search(case, face_id, near=None, k=...) -> rows`` of ranked schools
+            (``name, score, reasons``, optionally ``distance_km, lat, lon``); default:
+            :func:`workbench.reports.bindings.school_search`, which stores them as hits
+            under a ``school_search`` run.
         k: how many schools to show.
     """
 
     results_count = traitlets.Int(0)
     title = "School search"
 
-    def __init__(self, search: Callable[..., Any] | None = None,
-                 query: Callable[[], dict[str, Any]] | None = None, k: int = 10) -> None:
+    def __init__(self, case: Any, face: Callable[[], str], search: Callable[..., Any] | None = None,
+                 k: int = 10) -> None:
         super().__init__()
+        self.case = case
         self._search = search or lazy("workbench.reports.bindings:school_search")
-        self._query = query or (lambda: {})
+        self._face = face
         self.k = w.IntSlider(value=k, min=1, max=50, description="Top")
         self.near = w.Text(description="Near", placeholder="lat, lon, km (optional)")
         self.search_button = w.Button(description="Rank schools", icon="search",
@@ -167,16 +170,16 @@ class SchoolSearch(WorkbenchWidget):
         near = self.call(parse_place, self.near.value)
         if self.error:
             return
-        query = self._query()
-        if not query:
+        face_id = self._face()
+        if not face_id:
             self.error = "No uniform attributes to search with: choose a person first."
             return
-        result = self.call(self._search, query, near=near, k=self.k.value)
+        result = self.call(self._search, self.case, face_id, near=near, k=self.k.value)
         if result is None:
             return
         self.results = pd.DataFrame(result)
         self.results_count = len(self.results)
-        self.message = (f"{self.results_count} schools ranked. A ranking of plausible schools "
+        self.message = (f"{self.results_count} schools ranked for {face_id}. A ranking of plausible schools "
                         "for an investigator to follow up, not an identification.")
         columns = [c for c in ("rank", "name", "address", "score", "distance_km", "reasons")
                    if c in self.results.columns]
