@@ -46,3 +46,20 @@ def test_measures_a_labelled_set_with_a_given_estimator(tmp_path):
     assert report.minor_precision == pytest.approx(1.0)
     assert report.by_band["13-17"] == {"n": 1, "mae": 4.0, "bias": 4.0}
     assert any("anecdotes" in s for s in report.statements)
+
+
+@pytest.mark.slow
+def test_engine_estimator_gives_an_age_with_uncertainty(shared_data):
+    from workbench.criteria.age_eval import engine_estimator
+    from workbench.errors import ModelMissing
+
+    photo = (shared_data / "faces" / "labelled" / "face_recognition" / "examples"
+             / "knn_examples" / "train" / "obama" / "obama.jpg")
+    try:
+        estimate = engine_estimator()
+        result = estimate(photo)
+    except ModelMissing as error:
+        pytest.skip(f"model pack not installed: {error}")
+    assert result is not None
+    age, age_std, p_minor = result
+    assert 15 < age < 90 and age_std > 0 and 0.0 <= p_minor <= 1.0

@@ -38,6 +38,7 @@ def test_score_case_stores_hits_run_and_rules_copy(case):
     rules = load_rules()
     assert result.rules_version == rules.version_id
     assert result.faces == 4 and result.images == 4
+    assert result.without_explicit_scan == 4
     assert result.by_rule == {"minor_distress": 2, "minor_distress_with_adult": 1,
                               "known_hash": 1}
     copy = case.path / "criteria" / f"rules-1-{rules.sha256[:12]}.yaml"

@@ -54,6 +54,9 @@ def _score(args: argparse.Namespace) -> int:
           f"are in the review queue")
     for rule, count in sorted(result.by_rule.items()):
         print(f"  {rule:>28}: {count}")
+    if result.without_explicit_scan:
+        print(f"{result.without_explicit_scan} images have no explicit-content score yet: run "
+              f"`workbench explicit {args.case_dir}` so explicit-content rules can apply there.")
     print("Scores order work for a person; nothing is decided until a reviewer decides it.")
     return 0
 

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.criteria.evaluate import Inputs, evaluate, faces_frame
@@ -46,6 +47,8 @@ class ScoreResult:
         threshold: the review threshold.
         seconds: wall time of the whole scoring (read, evaluate, store).
         timings: wall seconds of each step: ``read``, ``evaluate``, ``store``.
+        without_explicit_scan: images with no explicit-content score (rules on the
+            ``explicit`` signal cannot fire there until ``workbench explicit`` runs).
     """
 
     run_id: str
@@ -59,6 +62,7 @@ class ScoreResult:
     threshold: float = 0.3
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    without_explicit_scan: int = 0
 
 
 def copy_rules_into_case(case: Case, rules: RuleSet) -> Path:
@@ -145,6 +149,7 @@ def score_case(
         seconds=round(t3 - t0, 3),
         timings={"read": round(t1 - t0, 3), "evaluate": round(t2 - t1, 3),
                  "store": round(t3 - t2, 3)},
+        without_explicit_scan=int(np.isnan(inputs.signal("explicit")).sum()),
     )
     case.finish_run(run.id, summary={"hits": result.hits, "queued": result.queued,
                                      "by_rule": result.by_rule})
