@@ -193,3 +193,25 @@ rules:
     result = score_case(case, rules=rules)
     assert result.by_rule == {"any_child": 1}
     assert (case.path / "criteria" / f"rules-local-3-{rules.sha256[:12]}.yaml").exists()
+
+
+def test_registry_hits_from_the_missing_person_lookup_reach_the_queue(case):
+    from workbench.types import Condition, Hit
+
+    calm_face = f"{fake_evidence_id('calm')}:0"
+    case.add_hits([Hit(evidence_id=fake_evidence_id("calm"), kind="registry",
+                       source="registry:local", score=0.91, face_id=calm_face,
+                       conditions=(Condition("similarity", 0.91, True, "cosine"),))])
+    score_case(case)
+    (item,) = [i for i in queue_items(case) if i.rule == "missing_person_match"]
+    assert item.face_id == calm_face and item.score == pytest.approx(0.4 + 0.5 * 0.91)
+    assert item.age == pytest.approx(35)
+    assert "registry:local" in item.conditions[0]["detail"]
+
+
+def test_scoring_never_decides_anything(case):
+    score_case(case)
+    score_case(case, threshold=0.0)
+    assert case.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 0
+    assert {i.status for i in queue_items(case)} == {"pending"}
+    assert not case.audit_log()["action"].str.startswith("review.decide").any()
