@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.missing.index import EXACT_LIMIT
+from workbench.missing.index import EXACT_LIMIT, HNSW_EF_SEARCH
 from workbench.missing.records import MissingPerson, RegistryError, RegistryPhoto
 from workbench.missing.store import (
     RECORD_COLUMNS,
@@ -59,7 +59,8 @@ def _vec(x: np.ndarray) -> str:
 class PgRegistry(Registry):
     """A registry in PostgreSQL + pgvector (tables prefixed ``wb_``)."""
 
-    def __init__(self, dsn: str, exact_limit: int = EXACT_LIMIT) -> None:
+    def __init__(self, dsn: str, exact_limit: int = EXACT_LIMIT,
+                 ef_search: int = HNSW_EF_SEARCH) -> None:
         try:
             import psycopg
         except ImportError as error:
@@ -78,6 +79,13 @@ class PgRegistry(Registry):
         except psycopg.errors.FeatureNotSupported as error:
             raise RegistryError("the database lacks the pgvector extension; ask the "
                                 "database administrator to install `vector`") from error
+        # pgvector's default ef_search (40) loses recall; a filtered search (the records
+        # passing sex/age) must keep scanning until it has k rows (pgvector >= 0.8).
+        self._conn.execute(f"SET hnsw.ef_search = {int(ef_search)}")
+        try:
+            self._conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        except psycopg.errors.Error:
+            pass  # older pgvector: filtered searches may return fewer than k rows
 
     def close(self) -> None:
         self._conn.close()
@@ -174,6 +182,7 @@ class PgRegistry(Registry):
                 f"FROM wb_photos WHERE {where} ORDER BY embedding::vector({dim}) <#> "
                 f"%s::vector({dim}) LIMIT %s",
                 (_vec(q), *params, _vec(q), k * 4)).fetchall()
+            rows.sort(key=lambda r: r["neg"])  # relaxed_order scans may be slightly unsorted
             labels = np.array([r["id"] for r in rows], dtype=np.int64)
             sims = np.array([-float(r["neg"]) for r in rows], dtype=np.float32)
             owners = {int(r["id"]): r["record_id"] for r in rows}
