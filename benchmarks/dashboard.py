@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"FAILED: external {result.external_requests} errors {result.js_errors}")
                 return 1
             times.append(result.open_s)
-            print(f"run {run + 1}: open {result.open_s:.2f} s "
+            print(f"run {run + 1}: open {result.open_s:.2f} s, tables after "
+                  f"{result.tables_s:.2f} s "
                   f"({result.evidence_markers} items on the map)", flush=True)
     finally:
         dashboard.stop()

@@ -35,6 +35,7 @@ class ProbeResult:
     """What a headless browser saw when it opened the dashboard."""
 
     open_s: float = float("nan")
+    tables_s: float = float("nan")
     tables: dict[str, str] = field(default_factory=dict)
     evidence_markers: int = 0
     hit_markers: int = 0
@@ -59,7 +60,8 @@ def probe_dashboard(url: str, expect_evidence: int | None = None, timeout_s: flo
         timeout_s: give up after this long.
         screenshot: where to save a full-page PNG once drawn.
 
-    ``open_s`` is from the start of navigation until tables and markers are on screen.
+    ``open_s`` is from the start of navigation until tables and markers are on screen;
+    ``tables_s`` until the tables alone are.
     """
     from playwright.sync_api import sync_playwright
 
@@ -89,6 +91,7 @@ def probe_dashboard(url: str, expect_evidence: int | None = None, timeout_s: flo
             page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
             page.wait_for_selector("[data-testid=counts]", state="visible",
                                    timeout=timeout_s * 1000)
+            result.tables_s = time.perf_counter() - start
             frame = None
             drawn_at = None
             while time.perf_counter() < deadline:
