@@ -44,11 +44,10 @@ def parse_date(value: Any) -> date | None:
     text = str(value).strip()
     if not text or text.lower() in ("nan", "none", "null"):
         return None
-    for cut in (text[:10],):
-        try:
-            return date.fromisoformat(cut)
-        except ValueError:
-            pass
+    try:
+        return date.fromisoformat(text[:10])  # ISO, with any time part cut off
+    except ValueError:
+        pass
     for fmt in ("%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d"):
         try:
             return datetime.strptime(text, fmt).date()
