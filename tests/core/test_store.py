@@ -126,6 +126,8 @@ def test_hits_round_trip_and_rescoring_replaces_only_its_kind(new_case: Case) ->
         new_case.add_evidence(_record(sha), "/ev/h.jpg")
     new_case.add_hits([Hit(sha, "hash", "vics-list", 1.0, (Condition("md5", "abc", True),))])
     new_case.add_hits([Hit(sha, "criterion", "minor-distress", 0.4)])
+    with new_case.transaction():  # joins the outer transaction; the same hit is stored once
+        assert new_case.add_hits([Hit(sha, "criterion", "minor-distress", 0.4)]) == 0
     new_case.add_hits([Hit(sha, "criterion", "minor-distress", 0.6, face_id=f"{sha}:0")],
                       replace={"kind": "criterion"})
     frame = new_case.hits()

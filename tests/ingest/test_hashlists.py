@@ -9,7 +9,6 @@ from PIL import Image
 
 from workbench.ingest.hashing import PDQ_MATCH_DISTANCE, pdq_distance
 from workbench.ingest.hashlists import export_vics, import_hash_list, match_case, parse_vics
-from workbench.ingest.hits_store import load_hits
 from workbench.store import Case
 
 from .helpers import ingest_quiet
@@ -44,7 +43,7 @@ def test_vics_and_csv_flag_matches_at_ingest(photo_dir: Path, tmp_path: Path) ->
 
     with Case.init(tmp_path / "case") as case:
         report = ingest_quiet(case, [photo_dir, variant_dir], hash_lists=(str(vics), str(csv_list)))
-        hits = load_hits(case, kind="hash")
+        hits = case.hit_objects("hash")
         by_evidence = {(h.evidence_id, h.source) for h in hits}
         assert (img1["sha256"], "list") in by_evidence
         assert (img2["sha256"], "list") in by_evidence
@@ -59,9 +58,9 @@ def test_vics_and_csv_flag_matches_at_ingest(photo_dir: Path, tmp_path: Path) ->
         assert pdq_distance(variant["pdq"], img3["pdq"]) == distance.value
         assert report.hits == len(hits) == 4
         # re-matching the whole case adds nothing new (hit ids are stable)
-        before = len(load_hits(case))
+        before = len(case.hit_objects())
         match_case(case)
-        assert len(load_hits(case)) == before
+        assert len(case.hit_objects()) == before
 
 
 def test_export_round_trip(photo_dir: Path, tmp_path: Path) -> None:
@@ -107,7 +106,7 @@ def test_cli_import_matches_existing_case(photo_dir: Path, tmp_path: Path) -> No
                             capture_output=True, text=True, check=True)
     assert "1 matches" in result.stdout
     with Case.open(case_dir) as case:
-        hits = load_hits(case)
+        hits = case.hit_objects()
         assert [(h.evidence_id, h.source) for h in hits] == [(row["sha256"], "later-list")]
         assert case.runs()["kind"].tolist() == ["ingest", "hashlist-match"]
         actions = case.audit_log()["action"].tolist()

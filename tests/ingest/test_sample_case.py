@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench.ingest.hits_store import load_hits
 from workbench.store import Case
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -28,7 +27,7 @@ def test_sample_case_through_the_cli(tmp_path: Path) -> None:
     with Case.open(case_dir) as case:
         summary = case.summary()
         assert summary["geotagged"] == 14 and summary["metadata_problems"] == 1
-        hits = load_hits(case, kind="hash")
+        hits = case.hit_objects("hash")
         assert sorted(h.fired[0].name for h in hits) == ["md5", "md5", "pdq_distance"]
         rows = subprocess.run([sys.executable, "-m", "workbench.cli", "evidence", "--json",
                                str(case_dir)], capture_output=True, text=True, check=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -39,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorkbenchError as error:
         print(f"workbench: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("workbench: interrupted; run the same command again to resume", file=sys.stderr)
         return 130

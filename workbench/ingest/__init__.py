@@ -5,7 +5,6 @@ Public entry points (imported lazily so ``import workbench.ingest`` stays cheap)
 * :func:`ingest` / :class:`IngestSettings` / :class:`IngestReport` - run an ingest.
 * :func:`load_rgb` - analysis-ready RGB pixels of an image or Evidence.
 * :func:`import_hash_list`, :func:`match_case`, :func:`export_vics` - known-hash lists.
-* :func:`save_hits`, :func:`load_hits` - store and read :class:`~workbench.types.Hit` rows.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ _EXPORTS = {
     "import_hash_list": "workbench.ingest.hashlists",
     "match_case": "workbench.ingest.hashlists",
     "export_vics": "workbench.ingest.hashlists",
-    "save_hits": "workbench.ingest.hits_store",
-    "load_hits": "workbench.ingest.hits_store",
     "pdq_distance": "workbench.ingest.hashing",
 }
 __all__ = sorted(_EXPORTS)

@@ -257,7 +257,6 @@ def match_case(case: Case, list_ids: Iterable[str] | None = None) -> list[Hit]:
 
     Records a ``hashlist-match`` Run and saves the hits; returns the hits found.
     """
-    from workbench.ingest.hits_store import save_hits
     from workbench.types import Run
 
     ids = list(list_ids) if list_ids is not None else None
@@ -267,7 +266,7 @@ def match_case(case: Case, list_ids: Iterable[str] | None = None) -> list[Hit]:
     for row in case.db.execute("SELECT id, md5, sha1, pdq, pdq_quality FROM evidence"):
         hits.extend(matcher.match(dict(row), run.id))
     with case.transaction():
-        added = save_hits(case, (h for h, _ in hits), (k for _, k in hits))
+        added = case.add_hits((h for h, _ in hits), (k for _, k in hits))
     case.finish_run(run.id, summary={"hits": len(hits), "new_hits": added})
     return [h for h, _ in hits]
 

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench.ingest.hashlists import HashMatcher, import_hash_list
-from workbench.ingest.hits_store import save_hits
 from workbench.ingest.images import DEFAULT_MAX_PIXELS
 from workbench.ingest.sources import Item, ZipLimits, expand_sources
 from workbench.ingest.video import FrameSampling
@@ -245,4 +244,4 @@ def _write(case: Case, batch: list[dict[str, Any]], matcher: HashMatcher, run_id
                     report.frames += 1
                 if len(matcher):
                     found = matcher.match(record, run_id)
-                    report.hits += save_hits(case, (h for h, _ in found), (k for _, k in found))
+                    report.hits += case.add_hits((h for h, _ in found), (k for _, k in found))

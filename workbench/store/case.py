@@ -7,10 +7,10 @@ original file for writing, moves it, or writes beside it.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import sqlite3
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -32,6 +32,9 @@ EVIDENCE_EXPORT_COLUMNS = (
     "captured_at", "lat", "lon", "alt", "make", "model", "serial", "software", "format",
     "bytes", "parent_id", "frame_time_s", "status", "problems",
 )
+
+# pandas turns integer columns with NULLs into floats; the export turns them back.
+_INTEGER_COLUMNS = ("pdq_quality", "width", "height", "bytes")
 
 
 def current_user() -> str:
@@ -139,7 +142,13 @@ class Case:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """An immediate write transaction: all or nothing, even under ``kill -9``."""
+        """An immediate write transaction: all or nothing, even under ``kill -9``.
+
+        Nested use joins the outer transaction, which alone commits or rolls back.
+        """
+        if self._conn.in_transaction:
+            yield self._conn
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._conn
@@ -277,7 +286,11 @@ class Case:
         frame = self.evidence(kind)
         rows = []
         for row in frame.to_dict(orient="records"):
-            rows.append({k: _plain(row.get(k)) for k in EVIDENCE_EXPORT_COLUMNS})
+            record = {k: _plain(row.get(k)) for k in EVIDENCE_EXPORT_COLUMNS}
+            for key in _INTEGER_COLUMNS:
+                if record[key] is not None:
+                    record[key] = int(record[key])
+            rows.append(record)
         return rows
 
     def get_evidence(self, evidence_id: str) -> Evidence:
@@ -336,16 +349,26 @@ class Case:
 
     # -- hits -----------------------------------------------------------------------------
 
-    def add_hits(self, hits: Iterable[Hit], replace: Mapping[str, str] | None = None) -> int:
-        """Store hits atomically; returns how many were stored.
+    def add_hits(
+        self, hits: Iterable[Hit], keys: Iterable[str] | None = None,
+        replace: Mapping[str, str] | None = None,
+    ) -> int:
+        """Store hits atomically; returns how many were new.
+
+        A hit's id derives from what it is about (evidence, kind, source, face, key), so
+        running the same check twice never duplicates a hit.
 
         Args:
             hits: the hits to store.
+            keys: optional per-hit discriminators (e.g. the matched hash) so that two
+                different matches of one source on one evidence are kept apart.
             replace: column filters (e.g. ``{"kind": "criterion"}``) selecting earlier hits
                 that these supersede; they are deleted in the same transaction, which is how
                 re-scoring replaces results. Review decisions live apart and survive.
         """
         hits = list(hits)
+        key_list = list(keys) if keys is not None else [""] * len(hits)
+        now = _now()
         with self.transaction() as conn:
             if replace:
                 allowed = {"kind", "source", "run_id", "evidence_id"}
@@ -353,14 +376,16 @@ class Case:
                     raise CaseError(f"replace filters must be among {sorted(allowed)}")
                 where = " AND ".join(f"{k} = ?" for k in replace)
                 conn.execute(f"DELETE FROM hits WHERE {where}", tuple(replace.values()))
-            conn.executemany(
-                "INSERT INTO hits (id, evidence_id, face_id, kind, source, version, score, "
-                "conditions, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(uuid.uuid4().hex, h.evidence_id, h.face_id, h.kind, h.source, h.version,
-                  float(h.score), _json([c.as_dict() for c in h.conditions]), h.run_id or None, _now())
-                 for h in hits],
-            )
-        return len(hits)
+            added = 0
+            for hit, key in zip(hits, key_list, strict=True):
+                added += conn.execute(
+                    "INSERT OR IGNORE INTO hits (id, evidence_id, face_id, kind, source, version, "
+                    "score, conditions, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (hit_id(hit, key), hit.evidence_id, hit.face_id, hit.kind, hit.source,
+                     hit.version, float(hit.score), _json([c.as_dict() for c in hit.conditions]),
+                     hit.run_id or None, now),
+                ).rowcount
+        return added
 
     def hits(self, kind: str | None = None) -> pd.DataFrame:
         """Stored hits, highest score first, ``conditions`` parsed into lists of dicts."""
@@ -398,6 +423,12 @@ class Case:
             "hits": dict(self._conn.execute("SELECT kind, COUNT(*) FROM hits GROUP BY kind")),
             "runs": one("SELECT COUNT(*) FROM runs"),
         }
+
+
+def hit_id(hit: Hit, key: str = "") -> str:
+    """A stable id: the same evidence, kind, source, face and key give the same id."""
+    text = "\x1f".join([hit.evidence_id, hit.kind, hit.source, hit.face_id or "", key])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _plain(value: Any) -> Any:
