@@ -215,3 +215,12 @@ def test_scoring_never_decides_anything(case):
     assert case.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 0
     assert {i.status for i in queue_items(case)} == {"pending"}
     assert not case.audit_log()["action"].str.startswith("review.decide").any()
+
+
+def test_a_case_without_faces_still_scores_image_rules(new_case):
+    add_image(new_case, "listed")
+    add_image(new_case, "other")
+    add_hash_hit(new_case, "listed")
+    result = score_case(new_case)
+    assert result.faces == 0 and result.by_rule == {"known_hash": 1}
+    assert [i.rule for i in queue_items(new_case)] == ["known_hash"]

@@ -8,7 +8,6 @@ own spread gives a probability the rules can weigh instead.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
 
 ADULT_AGE = 18.0
 # Age models are rarely better than a few years, whatever spread they report; a floor keeps
@@ -35,6 +34,8 @@ def minor_probability(
         >>> float(minor_probability(18.0, 4.0)[0])
         0.5
     """
+    from scipy.special import ndtr  # the normal CDF, vectorised; imported when first used
+
     age = np.atleast_1d(np.asarray(age, dtype=np.float64))
     if age_std is None:
         std = np.full_like(age, min_std)
