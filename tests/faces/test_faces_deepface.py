@@ -47,3 +47,24 @@ def test_deepface_dlib_matches_workbench(shared_data: Path) -> None:
     box = full[0]["facial_area"]
     x1, y1, x2, y2 = faces.xyxy[0]
     assert abs(box["x"] - x1) < 0.1 * (x2 - x1) and abs(box["y"] - y1) < 0.1 * (y2 - y1)
+
+
+def test_deepface_models_by_name_need_imported_weights(tmp_path: Path, shared_data: Path
+                                                       ) -> None:
+    from workbench.errors import ModelMissing
+    from workbench.models import install
+
+    pack = tmp_path / "pack"
+    install(pack, names=["dlib_landmarks_5", "dlib_embedding"])
+    settings = FaceSettings(attributes=False, landmarks=5, embedder="deepface:ArcFace",
+                            models_dir=str(pack))
+    with pytest.raises(ModelMissing, match="workbench models import"):
+        FaceEngine(settings).embedder  # noqa: B018 - building it is the point
+    # The Dlib model through DeepFace needs only the pack, and is the workbench's vector.
+    rgb = load_rgb(shared_data / "faces/labelled/deepface/img10.jpg")
+    via = FaceEngine(FaceSettings(attributes=False, landmarks=5, embedder="deepface:Dlib",
+                                  models_dir=str(pack)))
+    ours = FaceEngine(FaceSettings(attributes=False, landmarks=5, models_dir=str(pack)))
+    a, b = via.analyze_image(rgb, "x"), ours.analyze_image(rgb, "x")
+    assert a.embedding_key.startswith("deepface_Dlib/") and a.embedding_key != b.embedding_key
+    np.testing.assert_allclose(a.embedding, b.embedding, atol=1e-6)

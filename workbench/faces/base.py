@@ -111,6 +111,11 @@ def model_names(family: str, name: str) -> tuple[str, ...]:
         from workbench.faces.deepface_backend import DETECTOR_WEIGHTS
 
         return DETECTOR_WEIGHTS.get(name.split(":", 1)[1], ())
+    if name.startswith("deepface:") and family == "embedder":
+        from workbench.faces.deepface_backend import EMBEDDER_WEIGHTS
+
+        entry = EMBEDDER_WEIGHTS.get(name.split(":", 1)[1])
+        return (entry[0],) if entry else ()
     if name not in _REGISTRY[family]:
         raise UnknownBackend(f"no {family} called {name!r}; available: {sorted(_REGISTRY[family])}")
     return _REGISTRY[family][name].model_names
@@ -129,10 +134,14 @@ def backend_class(family: str, name: str) -> type[Backend]:
 def build(family: str, name: str, settings: FaceSettings) -> Backend:
     """An instance of the backend registered as ``name`` in ``family``."""
     _load_builtin()
-    if name.startswith("deepface:") and family == "detector" and name not in _REGISTRY[family]:
+    if name.startswith("deepface:") and family == "detector":
         from workbench.faces.deepface_backend import DeepFaceDetector
 
         return DeepFaceDetector(settings, name.split(":", 1)[1])
+    if name.startswith("deepface:") and family == "embedder":
+        from workbench.faces.deepface_backend import DeepFaceEmbedder
+
+        return DeepFaceEmbedder(settings, name.split(":", 1)[1])
     try:
         cls = _REGISTRY[family][name]
     except KeyError:

@@ -13,8 +13,18 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import ModelMissing
-from workbench.faces.base import Detector
+from workbench.faces.base import Detector, Embedder
 from workbench.faces.settings import FaceSettings
+
+# DeepFace recognition model -> (pack name of its weights, chip size handed to it).
+EMBEDDER_WEIGHTS: dict[str, tuple[str, int]] = {
+    "Dlib": ("dlib_embedding", 150),
+    "VGG-Face": ("deepface_vgg_face", 224),
+    "Facenet": ("deepface_facenet", 160),
+    "Facenet512": ("deepface_facenet512", 160),
+    "ArcFace": ("deepface_arcface", 112),
+    "SFace": ("deepface_sface", 112),
+}
 
 # DeepFace detector name -> pack names of the weights it loads.
 DETECTOR_WEIGHTS: dict[str, tuple[str, ...]] = {
@@ -57,3 +67,46 @@ class DeepFaceDetector(Detector):
         conf = np.array([r.confidence or 0.0 for r in regions], dtype=np.float32)
         self.raw_scores = conf
         return xyxy, conf
+
+
+class DeepFaceEmbedder(Embedder):
+    """A DeepFace recognition model on the engine's aligned chips (``deepface:<Model>``).
+
+    The chip goes to ``DeepFace.represent(..., detector_backend="skip")``, so DeepFace
+    applies its own resizing and normalisation for the model. Embeddings live in their
+    own space (``embedding_key`` starts with ``deepface_<Model>``).
+    """
+
+    name = "deepface"
+
+    def __init__(self, settings: FaceSettings, model: str) -> None:
+        super().__init__(settings)
+        from workbench.models import imported_weights
+
+        if model not in EMBEDDER_WEIGHTS:
+            raise ModelMissing(f"DeepFace model {model!r} is not supported offline "
+                               f"(supported: {sorted(EMBEDDER_WEIGHTS)})",
+                               fix="workbench models import DIR")
+        weight, size = EMBEDDER_WEIGHTS[model]
+        if weight.startswith("deepface_") and weight not in imported_weights(settings.models_dir):
+            raise ModelMissing(f"DeepFace model {model!r} needs its weights ({weight})",
+                               fix="workbench models import DIR")
+        self.model = model
+        self.model_names = (weight,)  # type: ignore[misc]
+        self.chip_size = size  # type: ignore[misc]
+        self.key = f"deepface_{model}"  # type: ignore[misc]
+
+    def embed(self, chips: np.ndarray) -> np.ndarray:
+        from workbench.models import deepface_environment
+
+        out = []
+        with deepface_environment(self.settings.models_dir):
+            from deepface import DeepFace
+
+            for chip in chips:
+                found = DeepFace.represent(np.ascontiguousarray(chip[:, :, ::-1]),
+                                           model_name=self.model, detector_backend="skip")
+                out.append(np.asarray(found[0]["embedding"], dtype=np.float64))
+        vectors = np.asarray(out, dtype=np.float64).reshape(len(chips), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -82,9 +82,16 @@ class FaceEngine:
         """Model + detector + alignment: embeddings compare only within one key."""
         from workbench.faces.base import backend_class
 
-        emb = backend_class("embedder", self.settings.embedder)
-        return (f"{emb.key}/{self.settings.detector}/"
-                f"dlib5pt_chip{emb.chip_size}_pad{emb.chip_padding:g}")
+        name = self.settings.embedder
+        if name.startswith("deepface:"):
+            from workbench.faces.deepface_backend import EMBEDDER_WEIGHTS
+
+            model = name.split(":", 1)[1]
+            key, size, pad = f"deepface_{model}", EMBEDDER_WEIGHTS.get(model, ("", 0))[1], 0.25
+        else:
+            emb = backend_class("embedder", name)
+            key, size, pad = emb.key, emb.chip_size, emb.chip_padding
+        return f"{key}/{self.settings.detector}/dlib5pt_chip{size}_pad{pad:g}"
 
     def model_names(self) -> list[str]:
         """Pack names of every model file the engine's settings use (nothing is loaded)."""
