@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.schools.registry import School
+from workbench.schools.registry import School, format_item
 from workbench.uniforms.palette import COLOUR_NAMES, delta_e94, name_centres
 from workbench.uniforms.pattern import PATTERNS
 from workbench.uniforms.regions import ITEMS
@@ -228,34 +228,28 @@ def _item_loglik(item: str, obs: Mapping[str, Any] | None, spec: Mapping[str, An
     return ItemMatch(item, observed, expected, verdict, math.log(max(with_item, 1e-300)))
 
 
-def search_schools(observation: Mapping[str, Mapping[str, Any] | None],
-                   schools: Sequence[School], top: int = 10, prior: GeoPrior | None = None
-                   ) -> list[SchoolMatch]:
-    """Rank ``schools`` for an observation ``{item: {present, confidence, colours, pattern}}``.
-
-    Items missing from the observation, or with ``present`` None, count as not visible.
-    Ties (identical uniforms) are ordered by distance when a geotag is given, then by id;
-    ``tied_with`` says how many other schools share the exact score.
-
-    Example:
-        >>> obs = {"tie": {"present": True, "confidence": 0.9, "colours": ["navy"],
-        ...                "pattern": "striped"}}
-        >>> search_schools(obs, load_registry(), top=3)          # doctest: +SKIP
-    """
+def _score_all(observation: Mapping[str, Mapping[str, Any] | None], schools: Sequence[School],
+               prior: GeoPrior | None) -> tuple[np.ndarray, list[list[ItemMatch]],
+                                                np.ndarray | None]:
+    """Log-likelihood (with the prior) of every school, its item matches and distances."""
     from workbench.errors import ValidationError
 
     unknown = set(observation) - set(ITEMS)
     if unknown:
         raise ValidationError(f"unknown uniform items {sorted(unknown)}; use {ITEMS}")
     n = len(schools)
-    if n == 0:
-        return []
     loglik = np.zeros(n)
     per_school: list[list[ItemMatch]] = []
+    # Many schools share an item description (white shirt...): score each distinct one once.
+    cache: dict[tuple[str, str], ItemMatch | None] = {}
     for i, school in enumerate(schools):
         matches = []
         for item in ITEMS:
-            m = _item_loglik(item, observation.get(item), school.uniform.get(item))
+            spec = school.uniform.get(item)
+            key = (item, format_item(spec))
+            if key not in cache:
+                cache[key] = _item_loglik(item, observation.get(item), spec)
+            m = cache[key]
             if m is not None:
                 matches.append(m)
                 loglik[i] += m.loglik
@@ -272,6 +266,27 @@ def search_schools(observation: Mapping[str, Mapping[str, Any] | None],
 
             inside = gpd.points_from_xy(lons, lats).within(prior.region)
             loglik = loglik + np.where(np.asarray(inside), 0.0, prior.outside_penalty)
+    return loglik, per_school, distance
+
+
+def search_schools(observation: Mapping[str, Mapping[str, Any] | None],
+                   schools: Sequence[School], top: int = 10, prior: GeoPrior | None = None
+                   ) -> list[SchoolMatch]:
+    """Rank ``schools`` for an observation ``{item: {present, confidence, colours, pattern}}``.
+
+    Items missing from the observation, or with ``present`` None, count as not visible.
+    Ties (identical uniforms) are ordered by distance when a geotag is given, then by id;
+    ``tied_with`` says how many other schools share the exact score.
+
+    Example:
+        >>> obs = {"tie": {"present": True, "confidence": 0.9, "colours": ["navy"],
+        ...                "pattern": "striped"}}
+        >>> search_schools(obs, load_registry(), top=3)          # doctest: +SKIP
+    """
+    if not schools:
+        return []
+    n = len(schools)
+    loglik, per_school, distance = _score_all(observation, schools, prior)
     best = loglik.max()
     weights = np.exp(loglik - best)
     posterior = weights / weights.sum()
@@ -294,8 +309,9 @@ def search_schools(observation: Mapping[str, Mapping[str, Any] | None],
 def rank_of(school_id: str, observation: Mapping[str, Any], schools: Sequence[School],
             prior: GeoPrior | None = None) -> tuple[int, int]:
     """Optimistic and pessimistic 1-based rank of one school (ties counted both ways)."""
-    ranked = search_schools(observation, schools, top=len(schools), prior=prior)
-    target = next(m for m in ranked if m.school.id == school_id)
-    better = sum(1 for m in ranked if m.loglik > target.loglik + 1e-9)
-    equal = sum(1 for m in ranked if abs(m.loglik - target.loglik) <= 1e-9)
+    loglik, _, _ = _score_all(observation, schools, prior)
+    ids = [s.id for s in schools]
+    target = loglik[ids.index(school_id)]
+    better = int((loglik > target + 1e-9).sum())
+    equal = int((np.abs(loglik - target) <= 1e-9).sum())
     return better + 1, better + equal
