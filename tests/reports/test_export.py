@@ -147,3 +147,26 @@ def test_pdf_report_reads_back_with_its_manifest(small_case, tmp_path: Path) -> 
     shas = set(small_case.evidence()["sha256"])
     assert shas <= set(re.findall(r"[0-9a-f]{64}", text))
     assert "cannot contain its own hash" in " ".join(text.split())
+
+
+def test_zip_members_get_thumbnails_and_verified_hashes(tmp_path: Path, shared_data: Path) -> None:
+    """Images found inside an archive are read from it (never extracted beside it)."""
+    import zipfile
+
+    from workbench.ingest import IngestSettings, ingest
+    from workbench.reports.manifest import ShownItem, manifest_rows
+    from workbench.reports.thumbnails import evidence_thumbnail
+    from workbench.store import Case
+
+    source = tmp_path / "evidence"
+    source.mkdir()
+    with zipfile.ZipFile(source / "chat.zip", "w") as archive:
+        archive.write(shared_data / "faces/lfw-dev/images/Sandy_Smith/Sandy_Smith_0001.jpg",
+                      "Media/photo.jpg")
+    with Case.init(tmp_path / "case") as case:
+        ingest(case, [source], IngestSettings(workers=1, progress=False))
+        sha = case.evidence()["sha256"].iloc[0]
+        assert evidence_thumbnail(case, sha).startswith(b"\x89PNG")
+        (row,) = manifest_rows(case, [ShownItem(sha, ["cell 1"])])
+    assert row.check == "verified" and row.path.endswith("chat.zip!/Media/photo.jpg")
+    assert sorted(p.name for p in source.iterdir()) == ["chat.zip"]

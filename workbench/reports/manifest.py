@@ -101,7 +101,12 @@ class ManifestRow:
     where: str
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path | str) -> str:
+    """SHA-256 of a file, or of a zip member given as ``archive.zip!/member``."""
+    if "!/" in str(path):
+        from workbench.reports.views import read_evidence_bytes
+
+        return hashlib.sha256(read_evidence_bytes(path)).hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -116,7 +121,8 @@ def manifest_rows(case: Any, items: Iterable[ShownItem], verify: bool = True
     ``check`` is ``verified`` (the file still hashes to its SHA-256), ``MISMATCH``,
     ``file not readable`` or ``not in case`` (or ``not checked``).
     """
-    from workbench.errors import CaseError
+    from workbench.errors import CaseError, WorkbenchError
+    from workbench.reports.views import image_path
 
     rows = []
     for item in items:
@@ -132,11 +138,11 @@ def manifest_rows(case: Any, items: Iterable[ShownItem], verify: bool = True
         path = ""
         check = "not checked"
         try:
-            pixels = case.pixels_path(evidence)
+            pixels = image_path(case, item.sha256)
             path = str(pixels)
             if verify:
                 check = "verified" if file_sha256(pixels) == item.sha256 else "MISMATCH"
-        except (CaseError, OSError):
+        except (WorkbenchError, OSError):
             path = evidence.source_paths[0] if evidence.source_paths else ""
             check = "file not readable"
         captured = evidence.captured_at.isoformat() if evidence.captured_at else ""

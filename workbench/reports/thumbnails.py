@@ -30,7 +30,8 @@ def thumbnail_png(
     """PNG bytes of a thumbnail of ``path`` (optionally of the ``box`` x1, y1, x2, y2 only).
 
     Args:
-        path: the image file (an original, read only, or a derived frame).
+        path: the image file (an original, read only, a derived frame, or an
+            ``archive.zip!/member`` path).
         size: longest side of the thumbnail in pixels.
         blurred: blur strongly and drop colour (the default); False only after a reveal.
         box: a crop in pixels of the orientation-corrected image, e.g. a face box.
@@ -46,8 +47,10 @@ def _thumbnail(path: str, size: int, blurred: bool,
                box: tuple[float, ...] | None) -> bytes:
     from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+    from workbench.reports.views import read_evidence_bytes
+
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(read_evidence_bytes(path))) as image:
             image = ImageOps.exif_transpose(image)
             image = image.convert("RGB")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:

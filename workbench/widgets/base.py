@@ -90,6 +90,14 @@ class WorkbenchWidget(w.VBox):
         finally:
             self.busy = False
 
+    def quiet(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Like :meth:`call` for secondary work (a thumbnail): a domain error gives None and
+        leaves the widget's status alone, so one unreadable file does not hide the rest."""
+        try:
+            return function(*args, **kwargs)
+        except WorkbenchError:
+            return None
+
     def _show_status(self, _change: dict[str, Any] | None = None) -> None:
         if self.error:
             self.status.value = (f'<div class="wb-error" style="color:#a40000">'

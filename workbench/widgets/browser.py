@@ -93,10 +93,13 @@ class CaseBrowser(WorkbenchWidget):
             out["sha256"] = row["sha256"][:16] + "…"
             paths = row.get("paths") or []
             out["file"] = Path(paths[0]).name if paths else ""
-            if self.show_thumbnails:
-                png = self.call(self._thumbnail, self.case, row["sha256"], blurred=True)
+            if self.show_thumbnails and row.get("kind") != "video":
+                png = self.quiet(self._thumbnail, self.case, row["sha256"], blurred=True)
                 out["thumbnail"] = ("html", img_tag(png, row["sha256"]) if png else
-                                    f'<span data-wb-sha256="{row["sha256"]}">unreadable</span>')
+                                    f'<span data-wb-sha256="{row["sha256"]}">no preview</span>')
+            elif row.get("kind") == "video":
+                out["thumbnail"] = ("html", f'<span data-wb-sha256="{row["sha256"]}">video '
+                                            "(see its frames)</span>")
             else:
                 out["thumbnail"] = ("html", f'<span data-wb-sha256="{row["sha256"]}"></span>')
             rows.append(out)
@@ -105,4 +108,6 @@ class CaseBrowser(WorkbenchWidget):
         return table_html(rows, columns)
 
     def snapshot_body(self) -> str:
-        return f"<p>{self.message}</p>{self.table.value}"
+        from html import escape
+
+        return f"<p>{escape(self.message)}</p>{self.table.value}"

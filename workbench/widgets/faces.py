@@ -154,7 +154,7 @@ class FaceGallery(WorkbenchWidget):
         cards = []
         for row in faces.head(self.max_faces).to_dict(orient="records"):
             box = tuple(float(row[k]) for k in ("x1", "y1", "x2", "y2"))
-            png = self.call(self._thumbnail, self.case, row["evidence_id"], blurred=True,
+            png = self.quiet(self._thumbnail, self.case, row["evidence_id"], blurred=True,
                             box=box, size=96)
             image = img_tag(png, row["evidence_id"], box=box) if png else (
                 f'<span data-wb-sha256="{row["evidence_id"]}">no image</span>')

@@ -136,7 +136,7 @@ class MissingPersonLookup(WorkbenchWidget):
             if not cands:
                 continue
             box = row.get("xyxy")
-            png = self.call(self._thumbnail, self.case, row["evidence_id"],
+            png = self.quiet(self._thumbnail, self.case, row["evidence_id"],
                             blurred=not self.revealed, box=box, size=120)
             face = img_tag(png, row["evidence_id"], blurred=not self.revealed,
                            box=box) if png else ""

@@ -154,7 +154,7 @@ class ReviewQueue(WorkbenchWidget):
             self.details.value = "<i>Nothing to review.</i>"
             return
         box = _box(item)
-        png = self._clear_png if self.revealed else self.call(
+        png = self._clear_png if self.revealed else self.quiet(
             self._thumbnail, self.case, item["evidence_id"], blurred=True, box=box, size=240)
         self.image.value = img_tag(png, item["evidence_id"], blurred=not self.revealed,
                                    box=box) if png else ""
