@@ -87,14 +87,14 @@ def test_registry_override(tmp_path: Path, capsys) -> None:
 
 
 def test_search_face_stores_school_hits(case_with_face) -> None:
-    from workbench.ingest.hits_store import load_hits
     from workbench.schools.case_search import search_face
     from workbench.uniforms.extract import extract_case
 
     case, face_id = case_with_face
     extract_case(case, progress=False)
     results = search_face(case, face_id, top=3)
-    hits = load_hits(case, kind="school")
+    search_face(case, face_id, top=3)                    # repeated: no duplicates
+    hits = case.hit_objects(kind="school")
     assert len(hits) == 3 and hits[0].face_id == face_id
     assert {h.source for h in hits} == {f"{r.school.id} {r.school.name}" for r in results}
     assert any(c.fired for c in hits[0].conditions)

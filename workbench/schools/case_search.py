@@ -42,12 +42,10 @@ def search_face(case: Case, face_id: str, schools: Sequence[School] | None = Non
     schools = load_registry() if schools is None else schools
     results = search_schools(observation(face), schools, top=top, prior=prior)
     if save:
-        from workbench.ingest.hits_store import save_hits
-
         run = case.start_run(Run.start("school_search", models={"search": "uniform-likelihood-v1"},
                                        params={"face_id": face_id, "top": top,
                                                "near": None if prior is None else prior.near}))
-        with case.transaction():
-            save_hits(case, [r.to_hit(face["evidence_id"], run.id, face_id) for r in results])
+        # Hit ids derive from evidence, kind, school and face: a repeated search adds nothing.
+        case.add_hits([r.to_hit(face["evidence_id"], run.id, face_id) for r in results])
         case.finish_run(run.id, summary={"results": len(results)})
     return results
