@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cal.add_argument("--images", required=True, type=Path)
     cal.add_argument("--far", type=float, action="append",
                      help="target false-match rate (repeatable; default 1e-2 1e-3 1e-4)")
+    cal.add_argument("--limit", type=int, help="only the first N images of the file (coarser)")
     cal.add_argument("--out", type=Path, help="write the calibration JSON here (e.g. "
                      "workbench/faces/calibration.json); default: print it")
     _common(cal)
@@ -75,7 +76,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     document = calibrate(args.pairs, args.images, _factory(args), tuple(args.far or DEFAULT_FARS),
                          cache_dir=args.cache_dir, workers=max(1, args.workers),
-                         progress=not args.quiet)
+                         progress=not args.quiet, limit=args.limit)
     if args.out:
         print(f"calibration written to {write_calibration(document, args.out)}")
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def operating_points(scores: np.ndarray, same: np.ndarray, fars: Sequence[float]
 def calibrate(pairs_file: str | Path, images: str | Path,
               factory: Callable[[], Any] | None = None, fars: Sequence[float] = DEFAULT_FARS,
               default_far: float = 1e-3, cache_dir: Path | None = None, workers: int = 1,
-              progress: bool = True) -> dict[str, Any]:
+              progress: bool = True, limit: int | None = None) -> dict[str, Any]:
     """Measure the calibration on the images of ``pairs_file``; returns the JSON document.
 
     Args:
@@ -70,12 +71,21 @@ def calibrate(pairs_file: str | Path, images: str | Path,
         cache_dir: embedding cache folder.
         workers: embedding processes.
         progress: show a progress bar.
+        limit: measure only the pairs whose images are among the first ``limit`` images
+            of the file (recorded in the document), for a quicker, coarser calibration.
     """
     from workbench.eval.cache import embed_files
     from workbench.eval.embedders import DlibEmbedder
 
     pairs = parse_pairs(pairs_file, images)
-    paths = pairs.images
+    paths = pairs.images[:limit] if limit else pairs.images
+    if limit:
+        keep = set(paths)
+        mask = np.array([a in keep and b in keep for a, b in zip(pairs.left, pairs.right,
+                                                                   strict=True)])
+        pairs = replace(pairs, left=tuple(p for p, m in zip(pairs.left, mask, strict=True) if m),
+                        right=tuple(p for p, m in zip(pairs.right, mask, strict=True) if m),
+                        same=pairs.same[mask], fold=pairs.fold[mask])
     matrix, key = embed_files(paths, factory or DlibEmbedder, cache_dir, workers, progress)
     identities = [Path(p).parent.name for p in paths]
     scores, same = all_pair_scores(matrix, identities)
@@ -91,6 +101,7 @@ def calibrate(pairs_file: str | Path, images: str | Path,
         "measured_on": {
             "pairs_file": Path(pairs_file).name,
             "images": len(paths),
+            "images_in_file": len(parse_pairs(pairs_file, images).images),
             "images_without_face": int(np.isnan(matrix).any(axis=1).sum()),
             "identities": len(set(identities)),
             "genuine_pairs": int(same.sum()),
