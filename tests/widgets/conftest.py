@@ -25,3 +25,13 @@ def small_case(small_case_dir: Path):
     case = Case.open(small_case_dir)
     yield case
     case.close()
+
+
+@pytest.fixture()
+def fresh_case(tmp_path: Path, shared_data: Path):
+    """A small case of its own, for tests that change what other tests read (re-scoring)."""
+    from workbench.store import Case
+
+    case = Case.open(smallcase.build_small_case(tmp_path, shared_data))
+    yield case
+    case.close()

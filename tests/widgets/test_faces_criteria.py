@@ -110,3 +110,11 @@ def test_criteria_editor_warns_when_version_unchanged() -> None:
                             save=lambda case, rules: saved.append(rules) or "/tmp/x.yaml")
     editor.save_button.click()
     assert saved and "version field is unchanged" in editor.message
+
+
+def test_criteria_editor_rescores_the_real_case(fresh_case) -> None:
+    editor = CriteriaEditor(fresh_case)  # the shipped rules
+    editor.score_button.click()
+    assert editor.error == "" and editor.scored_hits >= 0
+    assert "Scored with" in editor.message
+    assert (fresh_case.runs()["kind"] == "score").any()

@@ -191,7 +191,7 @@ def _thumbnails(body: str, case: Any, reveal: bool) -> str:
         tag, sha = match.group(0), match.group(1)
         box_match = re.search(r'data-wb-box="([^"]+)"', tag)
         box = tuple(float(v) for v in box_match.group(1).split(",")) if box_match else None
-        size = 240 if reveal else 160
+        size = 240 if reveal else 120
         try:
             png = evidence_thumbnail(case, sha, blurred=not reveal, box=box, size=size)
         except _Err:

@@ -38,7 +38,7 @@ th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-al
 .wb-manifest { font-size: 10px; page-break-inside: auto; }
 .wb-manifest tr { page-break-inside: avoid; }
 footer { border-top: 1px solid #333; margin-top: 16px; padding-top: 6px; font-size: 11px; }
-img.wb-thumb { max-width: 240px; }
+img.wb-thumb { max-width: 240px; max-height: 240px; }
 iframe.wb-map { width: 100%; height: 480px; border: 1px solid #ccc; }
 .jp-OutputArea-prompt, .prompt { display: none; }
 pre { white-space: pre-wrap; }

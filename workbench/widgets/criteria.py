@@ -26,20 +26,25 @@ class CriteriaEditor(WorkbenchWidget):
         validate: ``validate(text) -> RuleSet`` (default: ``criteria.rules.parse_rules``).
         save: ``save(case, ruleset) -> path`` (default: ``criteria.scoring.copy_rules_into_case``).
         load: ``load(case) -> YAML text`` to start from (default: the shipped rules).
+        score: ``score(case, ruleset) -> ScoreResult`` re-scores the case with the rules
+            (default: ``criteria.scoring.score_case``; review decisions survive it).
     """
 
     valid = traitlets.Bool(False)
     version_id = traitlets.Unicode("")
     saved_path = traitlets.Unicode("")
+    scored_hits = traitlets.Int(-1)
     title = "Criteria"
 
     def __init__(self, case: Any, validate: Callable[[str], Any] | None = None,
                  save: Callable[..., Any] | None = None,
-                 load: Callable[[Any], str] | None = None) -> None:
+                 load: Callable[[Any], str] | None = None,
+                 score: Callable[..., Any] | None = None) -> None:
         super().__init__()
         self.case = case
         self._validate = validate or lazy("workbench.criteria.rules:parse_rules")
         self._save = save or lazy("workbench.criteria.scoring:copy_rules_into_case")
+        self._score = score or lazy("workbench.criteria.scoring:score_case")
         load = load or _default_text
         self.editor = w.Textarea(layout=w.Layout(width="100%", height="320px"))
         self.editor.value = self.call(load, case) or ""
@@ -50,9 +55,13 @@ class CriteriaEditor(WorkbenchWidget):
         self.save_button = w.Button(description="Save new version", icon="save",
                                     button_style="primary")
         self.save_button.on_click(self._on_save)
+        self.score_button = w.Button(description="Re-score case", icon="calculator",
+                                     tooltip="score every face and image with these rules")
+        self.score_button.on_click(self._on_score)
         self.rules = w.HTML()
         self.ruleset: Any = None
-        self.children = [self.editor, w.HBox([self.validate_button, self.save_button]),
+        self.children = [self.editor, w.HBox([self.validate_button, self.save_button,
+                                              self.score_button]),
                          self.status, self.rules]
         if self.editor.value:
             self._on_validate()
@@ -88,6 +97,19 @@ class CriteriaEditor(WorkbenchWidget):
         note = (" The version field is unchanged from the loaded rules: raise it so hits "
                 "cite a new number." if self.ruleset.version == self._loaded_version else "")
         self.message = f"Saved version {self.version_id} as {path}.{note}"
+
+    def _on_score(self, _button: w.Button | None = None) -> None:
+        self._on_validate()
+        if not self.valid:
+            return
+        result = self.call(self._score, self.case, self.ruleset)
+        if result is None:
+            return
+        self.scored_hits = int(getattr(result, "hits", 0))
+        queued = getattr(result, "queued", None)
+        self.message = (f"Scored with {self.version_id}: {self.scored_hits} hits"
+                        + (f", {queued} at or above the review threshold." if queued is not None
+                           else ".") + " Review decisions on unchanged evidence still hold.")
 
     def snapshot_body(self) -> str:
         return f"<p>{html.escape(self.message)}</p>{self.rules.value}"
