@@ -116,8 +116,9 @@ def test_bad_inputs_are_readable_errors(tmp_path: Path) -> None:
         export_report(tmp_path / "x.ipynb", fmt="docx")
     with pytest.raises(ReportError, match="cannot read notebook"):
         export_report(tmp_path / "missing.ipynb")
-    nb = new_notebook(cells=[new_markdown_cell("hi")])
-    nb.metadata["papermill"] = {"parameters": {"case_dir": str(tmp_path / "nowhere")}}
+    params = new_code_cell(f'case_dir = "{tmp_path / "nowhere"}"')
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[params, new_markdown_cell("hi")])
     nbformat.write(nb, tmp_path / "n.ipynb")
     with pytest.raises(ReportError, match="pass --case"):
         export_report(tmp_path / "n.ipynb")

@@ -99,6 +99,7 @@ def test_review_with_the_real_review_domain(small_case) -> None:
     assert queue.error == "" and len(queue.queue) >= 1
     item = queue.current
     assert item["source"] == "synthetic_rule" and item["status"] == "pending"
+    assert "data-wb-box=" in queue.image.value  # a face item is cropped to its face
     before = len(small_case.audit_log())
     queue.reveal_button.click()
     log = small_case.audit_log()

@@ -77,3 +77,14 @@ def registry_photo(registry: Any, record_id: str, photo_id: int, size: int = 120
             except ThumbnailError:
                 return None
     return None
+
+
+def review_queue(case: Any) -> Any:
+    """The review queue with each face item's box, so the widget can crop to the face."""
+    from workbench.review.queue import queue_frame
+
+    frame = queue_frame(case)
+    if not len(frame) or "face_id" not in frame.columns:
+        return frame
+    boxes = case.query("SELECT id AS face_id, x1, y1, x2, y2 FROM faces")
+    return frame.merge(boxes, on="face_id", how="left")

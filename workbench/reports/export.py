@@ -124,6 +124,12 @@ def _case_folder(nb: Any, source: Path, case_dir: str | Path | None) -> Path | N
         return Path(case_dir)
     value = nb.metadata.get("papermill", {}).get("parameters", {}).get("case_dir")
     if not value:
+        # Run by hand in JupyterLab: read the assignment in the parameters cell.
+        for cell in nb.cells:
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                found = re.search(r"""^case_dir\s*=\s*["']([^"']+)["']""", cell.source, re.M)
+                value = found.group(1) if found else None
+    if not value:
         return None
     for candidate in (Path(value), source.parent / value):
         if (candidate / "case.db").is_file():

@@ -28,7 +28,8 @@ class ReviewQueue(WorkbenchWidget):
         case: the open case.
         load_queue: ``load_queue(case) -> DataFrame`` with ``item`` (or ``item_key``),
             ``evidence_id, face_id, rule`` (or ``source``), ``score, status`` and
-            ``explanation`` or ``conditions`` (default: ``workbench.review.queue.queue_frame``).
+            ``explanation`` or ``conditions``, optionally a face box ``x1..y2`` (default:
+            :func:`workbench.reports.bindings.review_queue`).
         decide: ``decide(case, item, decision, note)`` with decision ``confirm``,
             ``dismiss`` or ``escalate`` (default: ``workbench.review.queue.decide``).
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=..., size=...) -> PNG``.
@@ -48,7 +49,7 @@ class ReviewQueue(WorkbenchWidget):
                  reveal: Callable[..., bytes] | None = None) -> None:
         super().__init__()
         self.case = case
-        self._load = load_queue or lazy("workbench.review.queue:queue_frame")
+        self._load = load_queue or lazy("workbench.reports.bindings:review_queue")
         self._decide = decide or lazy("workbench.review.queue:decide")
         self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
         self._reveal = reveal or lazy("workbench.reports.bindings:reveal_review_item")
