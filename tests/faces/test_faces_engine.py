@@ -127,3 +127,12 @@ def test_central_fallback_for_a_missed_face(labelled: Path) -> None:
     assert np.isnan(faces.data["detector_score"][0])
     none = FaceEngine(FaceSettings(attributes=False)).analyze_image(blank, "blank")
     assert len(none) == 0 and none.embedding.shape == (0, 128)
+
+
+def test_grey_hog_finds_the_same_faces(labelled: Path) -> None:
+    rgb = load_rgb(labelled / "face_recognition/examples/knn_examples/test/obama_and_biden.jpg")
+    colour = FaceEngine(FaceSettings(attributes=False)).detect(rgb)[0]
+    grey = FaceEngine(FaceSettings(attributes=False, hog_gray=True)).detect(rgb)[0]
+    assert len(grey) == len(colour)
+    order = lambda boxes: boxes[np.lexsort(boxes.T[::-1])]  # noqa: E731
+    assert np.abs(order(grey) - order(colour)).max() < 40

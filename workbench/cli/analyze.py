@@ -18,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--upsample", type=int, default=1,
                         help="detector upsampling: 1 finds faces from ~40 px (default), 0 from "
                         "~80 px, 4x faster")
+    parser.add_argument("--hog-gray", action="store_true",
+                        help="HOG on the grey image: ~30%% faster detection, may miss faces "
+                        "at the detection threshold")
     parser.add_argument("--no-attributes", action="store_true",
                         help="skip age, gender and emotion")
     parser.add_argument("--limit", type=int, help="analyse at most this many items")
@@ -29,7 +32,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from workbench.faces import FaceSettings, analyze_case
 
     settings = FaceSettings(detector=args.detector, upsample=args.upsample,
-                            attributes=not args.no_attributes)
+                            hog_gray=args.hog_gray, attributes=not args.no_attributes)
     summary = analyze_case(args.case_dir, settings, workers=max(1, args.workers),
                            progress=not args.json, limit=args.limit)
     if args.json:

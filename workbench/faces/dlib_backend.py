@@ -52,7 +52,14 @@ class HogDetector(Detector):
         self.raw_scores = np.empty(0, dtype=np.float32)
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rects, scores, _ = self._detector.run(rgb, int(self.settings.upsample), 0.0)
+        image = rgb
+        if self.settings.hog_gray:
+            import cv2
+
+            # dlib's HOG takes the strongest gradient of the three channels; one grey
+            # channel costs a third of the gradient work.
+            image = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        rects, scores, _ = self._detector.run(image, int(self.settings.upsample), 0.0)
         self.raw_scores = np.asarray(scores, dtype=np.float32)
         return rects_to_xyxy(rects), score_to_confidence(self.raw_scores)
 

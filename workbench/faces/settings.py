@@ -18,6 +18,9 @@ class FaceSettings:
             detector such as ``deepface:yunet`` once its weights are imported).
         upsample: pyramid upsampling; 1 lets dlib's 80 px HOG window find faces of
             about 40 px, 0 only faces of about 80 px and up (4x faster).
+        hog_gray: run the HOG detector on the grey image: about 30 % faster detection;
+            on 101 labelled photos it changed 2 of ~105 detections, both at the
+            threshold (one 44 px background face lost), so it is off by default.
         min_face: faces whose smaller box side is below this many pixels are dropped.
         landmarks: 68 to report the iBUG 68 points, 5 for the five-point model only
             (alignment always uses the five-point model, as dlib's ResNet was trained).
@@ -32,6 +35,7 @@ class FaceSettings:
 
     detector: str = "hog"
     upsample: int = 1
+    hog_gray: bool = False
     min_face: int = 20
     landmarks: int = 68
     embedder: str = "dlib_resnet"
