@@ -115,7 +115,8 @@ def case_layers(
     evidence = case.query(_EVIDENCE_SQL)
     evidence["hits"] = evidence["hits"].astype(int)
     evidence["score"] = evidence["score"].astype(float)
-    evidence["sources"] = evidence["sources"].fillna("")
+    # SQLite cannot give group_concat(DISTINCT ...) a separator; space it for reading.
+    evidence["sources"] = evidence["sources"].fillna("").str.replace(",", ", ")
     evidence["review"] = evidence["review"].fillna("")
     evidence["thumb"] = ""
     if thumbnails > 0 and len(evidence):

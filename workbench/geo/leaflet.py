@@ -46,7 +46,7 @@ function wbPoint(row, style) {
   var marker = L.circleMarker([row[0], row[1]], {
     radius: style.radius, color: "#333", weight: 1, fillOpacity: 0.85,
     fillColor: style.byScore ? wbColor(row[3], style.color) : style.color,
-    className: style.className
+    className: style.className, pane: style.pane || "overlayPane"
   });
   marker.bindPopup(function () {
     var parts = ['<div class="wb-pop"><b>' + wbEsc(row[2]) + '</b>'];
@@ -141,6 +141,12 @@ def point_layer_class() -> type:
                 {{ this.point_js }}
                 var data = {{ this.rows_json }};
                 var style = {{ this.style_json }};
+                var map = {{ this._parent.get_name() }};
+                if (style.pane && !map.getPane(style.pane)) {
+                    // Above the marker pane, so cluster icons of other layers never hide
+                    // a single flagged item or a place.
+                    map.createPane(style.pane).style.zIndex = 650;
+                }
                 var markers = new Array(data.length);
                 for (var i = 0; i < data.length; i++) { markers[i] = wbPoint(data[i], style); }
                 {%- if this.cluster %}

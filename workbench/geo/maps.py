@@ -158,8 +158,7 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
     fmap.add_child(point_layer(
         evidence_rows(layers.hits, options.item_link), "Flagged items (hits)",
         {**base_style, "radius": 7, "color": "#b2182b", "className": "wb-point wb-hit",
-         "clusterClass": "wb-cluster-hit",
-         "byScore": True},
+         "clusterClass": "wb-cluster-hit", "byScore": True, "pane": "wbTop"},
         cluster=options.cluster,
     ), name="wb_hits")
     if options.heat and len(layers.evidence):
@@ -169,12 +168,14 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
         ), name="wb_heat")
     fmap.add_child(point_layer(
         place_rows(layers.schools), "Candidate schools",
-        {**base_style, "radius": 8, "color": "#2166ac", "className": "wb-point wb-school"},
+        {**base_style, "radius": 8, "color": "#2166ac", "className": "wb-point wb-school",
+         "pane": "wbTop"},
         cluster=False,
     ), name="wb_schools")
     fmap.add_child(point_layer(
         place_rows(layers.last_seen), "Missing persons: last seen",
-        {**base_style, "radius": 8, "color": "#762a83", "className": "wb-point wb-lastseen"},
+        {**base_style, "radius": 8, "color": "#762a83", "className": "wb-point wb-lastseen",
+         "pane": "wbTop"},
         cluster=False,
     ), name="wb_last_seen")
     folium.LayerControl(collapsed=False).add_to(fmap)
