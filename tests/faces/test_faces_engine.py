@@ -134,5 +134,12 @@ def test_grey_hog_finds_the_same_faces(labelled: Path) -> None:
     colour = FaceEngine(FaceSettings(attributes=False)).detect(rgb)[0]
     grey = FaceEngine(FaceSettings(attributes=False, hog_gray=True)).detect(rgb)[0]
     assert len(grey) == len(colour)
-    order = lambda boxes: boxes[np.lexsort(boxes.T[::-1])]  # noqa: E731
-    assert np.abs(order(grey) - order(colour)).max() < 40
+
+    def iou(a: np.ndarray, b: np.ndarray) -> float:
+        w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+        h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+        return w * h / union
+
+    # each face is found again (possibly at the neighbouring pyramid scale)
+    assert all(max(iou(c, g) for g in grey) > 0.5 for c in colour)
