@@ -72,11 +72,19 @@ def test_gallery_without_cluster_domain_says_so() -> None:
     assert "not available" in gallery.error
 
 
-def test_gallery_on_real_case_crops_blurred(small_case) -> None:
+def test_gallery_on_real_case_crops_blurred_until_an_audited_reveal(small_case) -> None:
     gallery = FaceGallery(small_case)
     assert gallery.shown == 2
     assert gallery.grid.value.count('data-wb-thumb="blurred"') == 2
     assert "data-wb-box=" in gallery.grid.value
+    before = len(small_case.audit_log())
+    gallery.reveal_button.click()
+    assert gallery.revealed and gallery.reveals == 1
+    assert gallery.grid.value.count('data-wb-thumb="revealed"') == 2
+    log = small_case.audit_log()
+    assert len(log) == before + 2 and set(log["action"].iloc[-2:]) == {"thumbnail.reveal"}
+    gallery.cluster_picker.value = "c0"  # a new view is blurred again
+    assert not gallery.revealed and 'data-wb-thumb="revealed"' not in gallery.grid.value
 
 
 RULES = """version: 7

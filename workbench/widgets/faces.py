@@ -66,23 +66,33 @@ class FaceGallery(WorkbenchWidget):
         merge: ``merge(case, cluster_ids) -> new cluster id``.
         split: ``split(case, cluster_id, face_ids) -> new cluster id`` for the chosen faces.
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=...) -> PNG bytes``.
+        on_reveal: ``on_reveal(case, sha256, context)`` records that crops were shown clear
+            (default: the case's audit log).
         max_faces: cards shown at once.
     """
 
     cluster = traitlets.Unicode(ALL)
     shown = traitlets.Int(0)
+    revealed = traitlets.Bool(False)
+    reveals = traitlets.Int(0)
     title = "Faces"
 
     def __init__(self, case: Any, load_faces: Callable[..., pd.DataFrame] | None = None,
                  merge: Callable[..., Any] | None = None, split: Callable[..., Any] | None = None,
-                 thumbnail: Callable[..., bytes] | None = None, max_faces: int = 60) -> None:
+                 thumbnail: Callable[..., bytes] | None = None,
+                 on_reveal: Callable[..., Any] | None = None, max_faces: int = 60) -> None:
         super().__init__()
         self.case = case
         self._load = load_faces or lazy("workbench.reports.views:faces_view")
         self._merge = merge or lazy("workbench.faces.cluster:merge_clusters")
         self._split = split or lazy("workbench.faces.cluster:split_cluster")
         self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
+        self._on_reveal = on_reveal or lazy("workbench.reports.thumbnails:record_reveal")
         self.max_faces = max_faces
+        self.reveal_button = w.Button(description="Reveal faces in view", icon="eye",
+                                      tooltip="show these face crops clear (counted, audited); "
+                                      "changing the view blurs them again")
+        self.reveal_button.on_click(self._on_reveal_click)
         self.faces = pd.DataFrame()
         self.cluster_picker = w.Dropdown(description="Cluster", options=[ALL])
         self.cluster_picker.observe(self._on_cluster, names="value")
@@ -94,7 +104,8 @@ class FaceGallery(WorkbenchWidget):
         self.split_button.on_click(self._on_split)
         self.grid = w.HTML()
         self.children = [
-            limits_banner(), self.cluster_picker, self.status, self.grid,
+            limits_banner(), w.HBox([self.cluster_picker, self.reveal_button]), self.status,
+            self.grid,
             w.HBox([w.VBox([self.merge_pick, self.merge_button]),
                     w.VBox([self.split_pick, self.split_button])]),
         ]
@@ -124,6 +135,18 @@ class FaceGallery(WorkbenchWidget):
 
     def _on_cluster(self, change: dict[str, Any]) -> None:
         self.cluster = change["new"] or ALL
+        self.revealed = False
+        self._render()
+
+    def _on_reveal_click(self, _button: w.Button | None = None) -> None:
+        if not self.revealed:
+            shown = self.selected().head(self.max_faces)
+            for sha in sorted(set(shown.get("evidence_id", []))):
+                self.call(self._on_reveal, self.case, sha, "face gallery")
+                if self.error:
+                    return
+            self.reveals += 1
+        self.revealed = not self.revealed
         self._render()
 
     def _on_merge(self, _button: w.Button | None = None) -> None:
@@ -154,9 +177,10 @@ class FaceGallery(WorkbenchWidget):
         cards = []
         for row in faces.head(self.max_faces).to_dict(orient="records"):
             box = tuple(float(row[k]) for k in ("x1", "y1", "x2", "y2"))
-            png = self.quiet(self._thumbnail, self.case, row["evidence_id"], blurred=True,
-                            box=box, size=96)
-            image = img_tag(png, row["evidence_id"], box=box) if png else (
+            png = self.quiet(self._thumbnail, self.case, row["evidence_id"],
+                             blurred=not self.revealed, box=box, size=96)
+            image = img_tag(png, row["evidence_id"], blurred=not self.revealed,
+                            box=box) if png else (
                 f'<span data-wb-sha256="{row["evidence_id"]}">no image</span>')
             lines = "".join(f"<div>{html.escape(line)}</div>" for line in describe_face(row))
             cluster = row.get("cluster_id")
@@ -166,6 +190,8 @@ class FaceGallery(WorkbenchWidget):
                          f"<div><b>{html.escape(str(row['face_id']))}</b> · "
                          f"{html.escape(cluster_text)}</div>{lines}</div>")
         self.shown = len(cards)
+        self.reveal_button.description = ("Blur faces again" if self.revealed
+                                          else "Reveal faces in view")
         self.message = (f"{len(faces)} faces in this view; showing {self.shown}."
                         if len(faces) else "No faces stored for this case yet "
                         "(run the face analysis first).")
