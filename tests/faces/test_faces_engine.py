@@ -143,3 +143,17 @@ def test_grey_hog_finds_the_same_faces(labelled: Path) -> None:
 
     # each face is found again (possibly at the neighbouring pyramid scale)
     assert all(max(iou(c, g) for g in grey) > 0.5 for c in colour)
+
+
+@pytest.mark.parametrize("detector", ["cnn", "deepface:dlib"])
+def test_other_detectors_by_name(labelled: Path, detector: str) -> None:
+    engine = FaceEngine(FaceSettings(attributes=False, detector=detector))
+    faces = engine.analyze_image(load_rgb(labelled / "deepface/img25.jpg"), "img25")
+    assert len(faces) == 1
+    assert f"/{detector}/" in faces.embedding_key
+    reference = FaceEngine(FaceSettings(attributes=False)).analyze_image(
+        load_rgb(labelled / "deepface/img25.jpg"), "img25")
+    # another detector, the same face: close embeddings (different keys by design)
+    assert float(faces.embedding[0] @ reference.embedding[0]) > 0.95
+    if detector == "cnn":
+        assert "dlib_cnn_detector" in engine.models()
