@@ -89,10 +89,17 @@ def test_pgvector_hnsw_index_agrees_with_exact(pg_url) -> None:
         reg.upsert([person(i) for i in range(400)])
         for i in range(400):
             reg.add_photo(RegistryPhoto(f"test:{i}", KEY, sha256=f"{i:064x}"), vecs[i])
+        queries = np.stack([near(vecs[i], rng) for i in range(20)])
+        found = reg.search(queries, KEY, k=1)  # the first search past the limit indexes
         with psycopg.connect(pg_url) as conn:
             names = [r[0] for r in conn.execute(
                 "SELECT indexname FROM pg_indexes WHERE tablename='wb_photos'")]
         assert any(n.startswith("wb_photos_hnsw_") for n in names)
-        queries = np.stack([near(vecs[i], rng) for i in range(20)])
-        found = reg.search(queries, KEY, k=1)
+        with psycopg.connect(pg_url) as conn:  # the planner really uses the graph
+            conn.execute("SET enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.execute(
+                "EXPLAIN SELECT id FROM wb_photos WHERE embedding_key = %s AND dim = 128 "
+                "ORDER BY embedding::vector(128) <#> %s::vector(128) LIMIT 5",
+                (KEY, "[" + ",".join(["0.1"] * 128) + "]")))
+        assert "wb_photos_hnsw_" in plan
     assert [m[0].record_id for m in found] == [f"test:{i}" for i in range(20)]

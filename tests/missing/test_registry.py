@@ -24,9 +24,9 @@ SHA = "ab" * 32
 def test_exact_and_hnsw_agree_on_clustered_data() -> None:
     rng = np.random.default_rng(0)
     centres = unit(rng, 200)
-    base = np.stack([near(centres[i % 200], rng, 0.6) for i in range(6000)])
+    base = np.stack([near(centres[i % 200], rng, 0.6) for i in range(3000)])
     queries = np.stack([near(centres[i], rng, 0.6) for i in range(50)])
-    index = VectorIndex(base, np.arange(6000), IndexSettings(exact_limit=1000))
+    index = VectorIndex(base, np.arange(3000), IndexSettings(exact_limit=1000))
     assert index.kind == "hnsw"
     exact, exact_sims = index.search(queries, k=10, method="exact")
     approx, _ = index.search(queries, k=10)

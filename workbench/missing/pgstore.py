@@ -70,6 +70,7 @@ class PgRegistry(Registry):
 
         self.location = dsn.split("@")[-1] if "@" in dsn else dsn  # never echo a password
         self.exact_limit = exact_limit
+        self._indexed: set[tuple[str, int]] = set()
         try:
             self._conn = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
         except psycopg.OperationalError as error:
@@ -126,7 +127,6 @@ class PgRegistry(Registry):
             row = self._conn.execute(
                 "SELECT id FROM wb_photos WHERE record_id=%s AND embedding_key=%s AND sha256=%s",
                 (photo.record_id, photo.embedding_key, photo.sha256 or None)).fetchone()
-        self._ensure_ann_index(photo.embedding_key, len(vector))
         return int(row["id"])
 
     def _index_name(self, key: str) -> str:
@@ -135,7 +135,12 @@ class PgRegistry(Registry):
         return "wb_photos_hnsw_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     def _ensure_ann_index(self, key: str, dim: int) -> None:
-        """Build the key's HNSW index once it holds more photos than ``exact_limit``."""
+        """Build the key's HNSW index once it holds more photos than ``exact_limit``.
+
+        Checked before a search rather than on every insert, so a bulk import stays linear.
+        """
+        if (key, dim) in self._indexed:
+            return
         n = self._conn.execute("SELECT COUNT(*) AS n FROM wb_photos WHERE embedding_key=%s",
                                (key,)).fetchone()["n"]
         if n <= self.exact_limit:
@@ -146,6 +151,7 @@ class PgRegistry(Registry):
             f"CREATE INDEX IF NOT EXISTS {name} ON wb_photos USING hnsw "
             f"((embedding::vector({int(dim)})) vector_ip_ops) "
             f"WHERE embedding_key = '{literal}' AND dim = {int(dim)}")
+        self._indexed.add((key, dim))
 
     def photos(self, record_id: str | None = None) -> list[dict[str, Any]]:
         sql = ("SELECT id, record_id, embedding_key, location, sha256, photo_date FROM wb_photos"
@@ -169,6 +175,7 @@ class PgRegistry(Registry):
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         dim = queries.shape[1]
+        self._ensure_ann_index(embedding_key, dim)
         where = "embedding_key = %s AND dim = %s"
         params: list[Any] = [embedding_key, dim]
         if record_ids is not None:
