@@ -171,3 +171,20 @@ def test_zip_members_get_thumbnails_and_verified_hashes(tmp_path: Path, shared_d
         (row,) = manifest_rows(case, [ShownItem(sha, ["cell 1"])])
     assert row.check == "verified" and row.path.endswith("chat.zip!/Media/photo.jpg")
     assert sorted(p.name for p in source.iterdir()) == ["chat.zip"]
+
+
+def test_plotly_figures_are_inlined_once_and_offline(tmp_path: Path) -> None:
+    import json
+
+    import plotly.graph_objects as go
+
+    figure = json.loads(go.Figure(go.Bar(x=["a", "b"], y=[1, 3])).to_json())
+    outputs = [new_output("display_data", data={"application/vnd.plotly.v1+json": figure})]
+    nb = new_notebook(cells=[new_code_cell("fig.show()", outputs=outputs),
+                             new_code_cell("fig.show()", outputs=outputs)])
+    nbformat.write(nb, tmp_path / "fig.ipynb")
+    result = export_report(tmp_path / "fig.ipynb", out=tmp_path / "fig.html")
+    text = result.path.read_text(encoding="utf-8")
+    assert text.count("Plotly.newPlot(") >= 2
+    assert text.count("plotly.js v") == 1  # the library is inlined once, not per figure
+    assert external_urls(text) == []

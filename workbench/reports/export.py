@@ -21,6 +21,7 @@ from workbench.errors import WorkbenchError
 from workbench.reports.manifest import MANIFEST_MIME
 
 FORMATS = ("html", "pdf")
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 DROP_MIMES = ("application/vnd.jupyter.widget-view+json",
               "application/vnd.jupyter.widget-state+json", "application/vnd.plotly.v1+json",
               "application/javascript")
@@ -138,9 +139,11 @@ def _case_folder(nb: Any, source: Path, case_dir: str | Path | None) -> Path | N
 
 
 def _clean(nb: Any) -> Any:
-    """A copy without live-widget views, widget state, plotly JSON and stderr noise."""
+    """A copy without live-widget views, widget state and stderr noise; plotly figures as
+    inline HTML (plotly.js once, inline: the report must open offline)."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
+    plotly_js = [True]  # include plotly.js with the first figure only
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -151,6 +154,9 @@ def _clean(nb: Any) -> Any:
             data = output.get("data")
             if data is not None and MANIFEST_MIME in data:
                 continue  # collected for the manifest; nothing to show
+            if data is not None and PLOTLY_MIME in data:
+                data["text/html"] = _plotly_html(data[PLOTLY_MIME], plotly_js[0])
+                plotly_js[0] = False
             if data is not None:
                 for mime in DROP_MIMES:
                     data.pop(mime, None)
@@ -162,6 +168,13 @@ def _clean(nb: Any) -> Any:
             kept.append(output)
         cell.outputs = kept
     return nb
+
+
+def _plotly_html(figure: Any, include_js: bool) -> str:
+    import plotly.io as pio
+
+    return pio.to_html(dict(figure), include_plotlyjs=include_js, full_html=False,
+                       config={"displayModeBar": False})
 
 
 def _is_widget_repr(data: dict[str, Any]) -> bool:
