@@ -60,7 +60,7 @@ def test_browser_passes_filters_to_the_query_and_renders_rows() -> None:
         return _rows()
 
     browser = CaseBrowser("CASE", query=query, thumbnail=lambda *a, **k: b"", page_size=10)
-    assert browser.count == 1 and "a.jpg" in browser.table.value
+    assert browser.count == 1 and "a.jpg" in browser.table.value and "showing 1-1" in browser.message
     browser.kind.value = "image"
     browser.hash_hit.value = True
     browser.min_score.value = 0.5
@@ -94,3 +94,17 @@ def test_browser_on_a_real_case_filters_and_blurs(small_case) -> None:
     assert browser.count == 3
     shown = set(re.findall(r'data-wb-sha256="([0-9a-f]{64})"', browser.table.value))
     assert len(shown) == 3
+
+
+def test_browser_pages_through_large_results() -> None:
+    rows = pd.concat([_rows()] * 7, ignore_index=True)
+    browser = CaseBrowser("CASE", query=lambda c, f: rows, show_thumbnails=False, page_size=3)
+    assert browser.count == 7 and "showing 1-3" in browser.message
+    assert browser.prev_page.disabled and not browser.next_page.disabled
+    browser.next_page.click()
+    browser.next_page.click()
+    assert browser.page == 2 and "showing 7-7" in browser.message and browser.next_page.disabled
+    browser.next_page.click()
+    assert browser.page == 2
+    browser.apply.click()
+    assert browser.page == 0

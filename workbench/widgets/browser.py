@@ -31,6 +31,7 @@ class CaseBrowser(WorkbenchWidget):
     """
 
     count = traitlets.Int(0)
+    page = traitlets.Int(0)
     title = "Case evidence"
 
     def __init__(self, case: Any, query: Callable[..., pd.DataFrame] | None = None,
@@ -52,10 +53,15 @@ class CaseBrowser(WorkbenchWidget):
                                        description="Min score")
         self.apply = w.Button(description="Apply filters", button_style="primary")
         self.apply.on_click(self._on_apply)
+        self.prev_page = w.Button(description="Previous page", icon="arrow-left")
+        self.prev_page.on_click(lambda _b: self._turn(-1))
+        self.next_page = w.Button(description="Next page", icon="arrow-right")
+        self.next_page.on_click(lambda _b: self._turn(1))
         self.table = w.HTML()
         self.children = [
             w.HBox([self.kind, self.hash_hit]), w.HBox([self.date_from, self.date_to]),
             w.HBox([self.place, self.min_score]), self.apply, self.status, self.table,
+            w.HBox([self.prev_page, self.next_page]),
         ]
         self._on_apply()
 
@@ -78,9 +84,22 @@ class CaseBrowser(WorkbenchWidget):
             return
         self.result = result
         self.count = len(result)
-        shown = min(len(result), self.page_size)
-        self.message = f"{self.count} items match; showing {shown}."
-        self.table.value = self._render(result.head(self.page_size))
+        self.page = 0
+        self._show_page()
+
+    def _turn(self, step: int) -> None:
+        last = max(0, (self.count - 1) // self.page_size)
+        self.page = max(0, min(last, self.page + step))
+        self._show_page()
+
+    def _show_page(self) -> None:
+        start = self.page * self.page_size
+        chunk = self.result.iloc[start:start + self.page_size]
+        self.message = (f"{self.count} items match; showing {start + 1}-{start + len(chunk)}."
+                        if len(chunk) else f"{self.count} items match.")
+        self.prev_page.disabled = self.page == 0
+        self.next_page.disabled = start + self.page_size >= self.count
+        self.table.value = self._render(chunk)
 
     def _render(self, frame: pd.DataFrame) -> str:
         from workbench.reports.thumbnails import img_tag
