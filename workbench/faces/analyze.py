@@ -85,9 +85,13 @@ def _results(tasks: list[Task], settings: FaceSettings, run_id: str, workers: in
 
     # forkserver: workers start clean (no inherited SQLite handle or threads).
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_init_worker, initargs=(settings, run_id)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_init_worker, initargs=(settings, run_id))
+    try:
         yield from pool.map(_analyze, tasks, chunksize=1)
+    finally:
+        # On an interruption, drop the queued items instead of finishing them all first.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings | None = None,
@@ -158,9 +162,9 @@ def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings 
                 bar.update(1)
                 if len(batch_ids) >= BATCH:
                     flush()
-            flush()
             status = "done"
         finally:
+            flush()  # keep every finished item, even when interrupted
             bar.close()
             summary["errors"] = errors
             case.finish_run(run.id, status=status, summary={
