@@ -188,3 +188,16 @@ def test_plotly_figures_are_inlined_once_and_offline(tmp_path: Path) -> None:
     assert text.count("Plotly.newPlot(") >= 2
     assert text.count("plotly.js v") == 1  # the library is inlined once, not per figure
     assert external_urls(text) == []
+
+
+def test_cli_prints_the_hash_and_refuses_execute_without_a_case(small_case, tmp_path: Path,
+                                                                capsys) -> None:
+    from workbench.cli import main
+
+    notebook = _notebook(small_case, tmp_path)
+    assert main(["report", str(notebook), "--out", str(tmp_path / "r.html")]) == 0
+    printed = capsys.readouterr().out
+    digest = hashlib.sha256((tmp_path / "r.html").read_bytes()).hexdigest()
+    assert f"sha256: {digest}" in printed and "evidence items: 5 (0 not verified)" in printed
+    assert main(["report", str(notebook), "--execute"]) == 2
+    assert "--execute needs --case" in capsys.readouterr().err
