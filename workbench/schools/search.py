@@ -195,6 +195,9 @@ def _item_loglik(item: str, obs: Mapping[str, Any] | None, spec: Mapping[str, An
     l_has = q * P_DETECT + (1 - q) * (1 - P_DETECT)
     l_not = q * P_FALSE + (1 - q) * (1 - P_FALSE)
     if not obs["present"]:
+        if abs(q - 0.5) < 0.05:
+            return ItemMatch(item, "cannot tell", expected, "uncertain",
+                             math.log(0.5 * l_has + 0.5 * l_not))
         if not spec:
             return ItemMatch(item, observed, expected, "absent-ok", math.log(l_not))
         if spec.get("optional"):

@@ -35,7 +35,7 @@ DISTINCT_DE = 9.0
 SCORE_WEIGHTS = {"shirt": 0.25, "tie": 0.45, "jumper": 0.3, "blazer": 0.45, "lower": 0.1}
 CONSISTENCY_BONUS = 0.15
 # Presence belief for a blazer that cannot be told from a same-coloured jumper.
-AMBIGUOUS_BLAZER = 0.4
+AMBIGUOUS_BLAZER = 0.5
 
 
 @dataclass
@@ -181,11 +181,14 @@ def person_attributes(rgb: np.ndarray, xyxy: np.ndarray, landmarks: np.ndarray |
         if blazer is not None:
             inner = jumper if jumper is not None else shirt
             p_blazer = _distinct(blazer, inner)
+            out["blazer"] = _item("blazer", blazer, p_blazer)
             if p_jumper is not None and p_jumper >= 0.5 and p_blazer < 0.5:
                 # Sides and centre show one fabric over the shirt: a jumper alone and a
-                # blazer over a same-coloured jumper look alike here, so say "unsure".
-                p_blazer = AMBIGUOUS_BLAZER
-            out["blazer"] = _item("blazer", blazer, p_blazer)
+                # blazer over a same-coloured jumper look alike here, so say "cannot tell"
+                # (confidence 0.5 is neutral in the school search).
+                out["blazer"] = ItemAttribute(
+                    "blazer", False, AMBIGUOUS_BLAZER, visible_fraction=blazer.visible,
+                    detail=[{"note": "cannot tell a blazer from a same-coloured jumper"}])
         else:
             out["blazer"] = ItemAttribute("blazer", None, 0.0,
                                           visible_fraction=regions["blazer"].visible_fraction)
