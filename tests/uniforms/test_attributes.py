@@ -68,3 +68,13 @@ def test_face_at_the_bottom_edge_reports_nothing_visible(person_factory) -> None
     person = person_attributes(cut, box)
     assert all(a.present is None for a in person.items.values())
     assert person.uniform_score == 0.0
+
+
+def test_blazer_over_same_coloured_jumper_is_reported_as_cannot_tell(person_factory) -> None:
+    same = {"shirt": {"colours": ["white"], "pattern": "plain"},
+            "jumper": {"colours": ["navy"], "pattern": "plain"},
+            "blazer": {"colours": ["navy"], "pattern": "plain"}}
+    image, box, _ = person_factory(same, seed=8, show_lower=False)
+    blazer = person_attributes(image, box).items["blazer"]
+    assert blazer.present is False and blazer.confidence == 0.5
+    assert "cannot tell" in blazer.detail[0]["note"]

@@ -120,3 +120,10 @@ def test_sample_registry_search_is_fast_enough() -> None:
                             schools, top=10)
     assert len(ranked) == 10 and time.perf_counter() - start < 5
     assert ranked[0].school.uniform_source == "invented-for-demo"
+
+
+def test_cannot_tell_is_neutral() -> None:
+    unsure = {"shirt": _obs(colours=["white"]), "blazer": _obs(present=False, confidence=0.5)}
+    ranked = {m.school.id: m for m in search_schools(unsure, SCHOOLS, top=5)}
+    assert ranked["black-blazer"].loglik == pytest.approx(ranked["maroon-jumper"].loglik)
+    assert any(i.verdict == "uncertain" for i in ranked["black-blazer"].items)
