@@ -17,7 +17,14 @@ from workbench.uniforms.synthetic import FaceSource, make_composite
 
 @pytest.fixture(scope="module")
 def source(shared_data: Path) -> FaceSource:
-    return FaceSource(face_paths(shared_data, limit=200))
+    """Faces anchored on dlib's HOG box (built into dlib: no model file for the fast tier)."""
+    return FaceSource(face_paths(shared_data, limit=200), landmarks=False)
+
+
+@pytest.fixture(scope="module")
+def source_68(shared_data: Path) -> FaceSource:
+    """Faces with 68 landmarks from the verified model pack (slow tier)."""
+    return FaceSource(face_paths(shared_data, limit=600))
 
 
 def test_composites_are_deterministic(source: FaceSource) -> None:
@@ -30,12 +37,24 @@ def test_composites_are_deterministic(source: FaceSource) -> None:
 
 
 def test_attribute_accuracy_on_a_small_constructed_set(source: FaceSource) -> None:
+    # Box-only anchors (no landmarks: no roll, a guessed chin) are the weaker setting.
     report = evaluate_attributes(source, n=24, seed=7)
     acc = {k: v["accuracy"] for k, v in report["accuracy"].items()}
     assert acc["shirt.present"] >= 0.9 and acc["shirt.colour_main"] >= 0.8
-    assert acc["tie.present"] >= 0.8 and acc["jumper.present"] >= 0.8
-    # a blazer over a same-coloured jumper reads as "no blazer, unsure" (see attributes.py)
-    assert acc["blazer.present"] >= 0.6
+    assert acc["tie.present"] >= 0.75 and acc["jumper.present"] >= 0.8
+    # a blazer over a same-coloured jumper reads as "cannot tell" (see attributes.py)
+    assert acc["blazer.present"] >= 0.5
+
+
+@pytest.mark.slow
+def test_attribute_accuracy_with_landmarks(source_68: FaceSource) -> None:
+    report = evaluate_attributes(source_68, n=100, seed=21)
+    acc = {k: v["accuracy"] for k, v in report["accuracy"].items()}
+    for item in ("shirt", "tie", "jumper"):
+        assert acc[f"{item}.present"] >= 0.9, item
+        assert acc[f"{item}.colour_main"] >= 0.9, item
+    assert acc["blazer.present"] >= 0.75 and acc["blazer.colour_main"] >= 0.9
+    assert acc["tie.pattern"] >= 0.75 and acc["shirt.pattern"] >= 0.85
 
 
 def test_top3_on_a_small_constructed_set(source: FaceSource) -> None:
@@ -46,8 +65,8 @@ def test_top3_on_a_small_constructed_set(source: FaceSource) -> None:
 
 
 @pytest.mark.slow
-def test_top3_among_all_sample_schools(source: FaceSource) -> None:
-    report = evaluate_search(source, load_registry(), n=120, seed=11)
+def test_top3_among_all_sample_schools(source_68: FaceSource) -> None:
+    report = evaluate_search(source_68, load_registry(), n=120, seed=11)
     assert report["schools"] == 4337 and report["queries"] >= 100
     with_geotag = report["uniform + geotag within 15 km"]
     assert with_geotag["top3_ties_against"] >= 0.9

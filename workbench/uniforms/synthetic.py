@@ -214,46 +214,46 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 class FaceSource:
     """Real face photos with their torso anchors (dlib HOG + 68 landmarks, found once)."""
 
-    def __init__(self, paths: list[Path], predictor_path: str | None = None) -> None:
+    def __init__(self, paths: list[Path], predictor_path: str | None = None,
+                 landmarks: bool = True) -> None:
+        """``landmarks=False`` anchors on the HOG box alone (no model file needed)."""
         self.paths = sorted(paths)
         self._predictor_path = predictor_path
+        self._landmarks = landmarks
         self._detector: Any = None
         self._predictor: Any = None
 
-    def anchor(self, rgb: np.ndarray) -> tuple[FaceAnchor, np.ndarray, np.ndarray] | None:
-        """Largest face: its anchor, box and 68 landmarks, or None if no face."""
+    def anchor(self, rgb: np.ndarray) -> tuple[FaceAnchor, np.ndarray, np.ndarray | None] | None:
+        """Largest face: its anchor, box and 68 landmarks (or None), or None if no face."""
         from workbench.uniforms.regions import anchor_from_face
 
         if self._detector is None:
             import dlib
 
             self._detector = dlib.get_frontal_face_detector()
-            self._predictor = dlib.shape_predictor(self._predictor_path or _predictor_68())
+            if self._landmarks:
+                self._predictor = dlib.shape_predictor(self._predictor_path or _predictor_68())
         rects = self._detector(rgb, 0)
         if not rects:
             return None
         rect = max(rects, key=lambda r: r.width() * r.height())
+        box = np.array([rect.left(), rect.top(), rect.right(), rect.bottom()], np.float32)
+        if self._predictor is None:
+            return anchor_from_face(box), box, None
         shape = self._predictor(rgb, rect)
         pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
-        box = np.array([rect.left(), rect.top(), rect.right(), rect.bottom()], np.float32)
         return anchor_from_face(box, pts), box, pts
 
 
 def _predictor_68() -> str:
-    """Path of dlib's 68-point model from the ``face_recognition_models`` package."""
-    import importlib.util
+    """Path of dlib's 68-point model from the verified model pack (``workbench models install``).
 
-    from workbench.errors import ModelMissing
+    Only the test-set construction and the evaluation use it; the extraction itself takes
+    the faces the face engine stored.
+    """
+    from workbench.models.pack import model_file
 
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelMissing("face_recognition_models (dlib 68-point landmarks) is not installed",
-                           fix="pip install face_recognition_models")
-    path = Path(list(spec.submodule_search_locations)[0]) / "models" / \
-        "shape_predictor_68_face_landmarks.dat"
-    if not path.is_file():
-        raise ModelMissing(f"{path} is missing", fix="pip install face_recognition_models")
-    return str(path)
+    return str(model_file("dlib_landmarks_68"))
 
 
 def make_composite(source: FaceSource, uniform: Mapping[str, ItemSpec], seed: int,
