@@ -25,6 +25,7 @@ KINDS = ("image", "video_frame")
 BATCH = 16
 
 _worker_engine: FaceEngine | None = None
+_worker_run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,9 @@ def load_pixels(path: str) -> Any:
 
 
 def _init_worker(settings: FaceSettings, run_id: str) -> None:
-    global _worker_engine
-    # Each worker runs single-threaded libraries; the pool provides the parallelism.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    global _worker_engine, _worker_run_id
     _worker_engine = FaceEngine(settings).load()
-    _worker_engine._run_id = run_id  # noqa: SLF001 - stamp results with the parent's run
+    _worker_run_id = run_id  # results carry the parent's run
 
 
 def _analyze(task: Task) -> tuple[str, Faces | None, str | None]:
@@ -69,8 +68,7 @@ def _analyze(task: Task) -> tuple[str, Faces | None, str | None]:
         rgb = load_pixels(task.path)
     except (EvidenceError, OSError) as error:
         return task.evidence_id, None, f"unreadable: {error}"
-    faces = engine.analyze_image(rgb, evidence_id=task.evidence_id,
-                                 run_id=getattr(engine, "_run_id", None))
+    faces = engine.analyze_image(rgb, evidence_id=task.evidence_id, run_id=_worker_run_id)
     return task.evidence_id, faces, None
 
 

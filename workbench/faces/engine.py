@@ -53,9 +53,9 @@ class FaceEngine:
             elif key == "embedder":
                 self._parts[key] = build("embedder", s.embedder, s)
             elif key == "age_gender":
-                self._parts[key] = build("age_gender", s.extra.get("age_gender", "dlib_age_gender"), s)
+                self._parts[key] = build("age_gender", s.age_gender, s)
             elif key == "emotion":
-                self._parts[key] = build("emotion", s.extra.get("emotion", "fer"), s)
+                self._parts[key] = build("emotion", s.emotion, s)
         return self._parts[key]
 
     @property
@@ -102,8 +102,8 @@ class FaceEngine:
         names += ["dlib_landmarks_5"] + (["dlib_landmarks_68"] if s.landmarks == 68 else [])
         names += model_names("embedder", s.embedder)
         if s.attributes:
-            names += model_names("age_gender", s.extra.get("age_gender", "dlib_age_gender"))
-            names += model_names("emotion", s.extra.get("emotion", "fer"))
+            names += model_names("age_gender", s.age_gender)
+            names += model_names("emotion", s.emotion)
         return sorted(set(names))
 
     def models(self) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # The seven emotion classes of the fer model, in the order of its output.
@@ -28,6 +28,8 @@ class FaceSettings:
         flip: average the embedding of the aligned chip and its mirror image.
         jitters: dlib's random jitters per view (each costs one forward pass).
         attributes: estimate age, gender and emotion.
+        age_gender: registry name of the age and gender backend.
+        emotion: registry name of the emotion backend.
         fallback_center: when nothing is detected, treat this central fraction of the
             image (e.g. 0.4 for LFW's 250x250 crops) as the face; ``None`` disables it.
         models_dir: model folder (``None``: ``$WORKBENCH_MODELS`` or the default).
@@ -42,9 +44,10 @@ class FaceSettings:
     flip: bool = False
     jitters: int = 0
     attributes: bool = True
+    age_gender: str = "dlib_age_gender"
+    emotion: str = "fer"
     fallback_center: float | None = None
     models_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_params(self) -> dict[str, Any]:
         """The settings as JSON-friendly run parameters."""
