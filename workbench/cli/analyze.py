@@ -11,8 +11,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "analyze", help="detect, embed and describe the faces of every image and video frame "
         "of a case (parallel, resumable)")
     parser.add_argument("case_dir")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes, each loading the models once (default 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes, each loading the models once (~400 MiB each; "
+                        "default: all cores)")
     parser.add_argument("--detector", default="hog",
                         help="hog (default), cnn, or deepface:<name> with imported weights")
     parser.add_argument("--upsample", type=int, default=1,
@@ -33,7 +34,10 @@ def _analyze(args: argparse.Namespace) -> int:
 
     settings = FaceSettings(detector=args.detector, upsample=args.upsample,
                             hog_gray=args.hog_gray, attributes=not args.no_attributes)
-    summary = analyze_case(args.case_dir, settings, workers=max(1, args.workers),
+    import os
+
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    summary = analyze_case(args.case_dir, settings, workers=max(1, workers),
                            progress=not args.json, limit=args.limit)
     if args.json:
         print(json.dumps(summary, indent=2))
