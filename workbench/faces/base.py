@@ -25,6 +25,10 @@ class UnknownBackend(WorkbenchError):
     """A model name that no backend of that family registered."""
 
 
+class BackendUnavailable(WorkbenchError):
+    """A backend needs a library that is not installed (e.g. TensorFlow for RetinaFace)."""
+
+
 class Backend:
     """Something that loads model files once and runs them many times.
 

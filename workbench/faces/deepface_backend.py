@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import ModelMissing
-from workbench.faces.base import Detector, Embedder
+from workbench.faces.base import BackendUnavailable, Detector, Embedder
 from workbench.faces.settings import FaceSettings
 
 # DeepFace recognition model -> (pack name of its weights, chip size handed to it).
@@ -56,7 +56,12 @@ class DeepFaceDetector(Detector):
         with deepface_environment(settings.models_dir):
             from deepface.modules.modeling import build_model
 
-            self._model: Any = build_model(task="face_detector", model_name=detector)
+            try:
+                self._model: Any = build_model(task="face_detector", model_name=detector)
+            except ImportError as error:
+                raise BackendUnavailable(
+                    f"DeepFace detector {detector!r} needs {error.name or error}, which is not "
+                    "installed; use the default `hog` detector or install it") from error
         self.raw_scores = np.empty(0, dtype=np.float32)
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
