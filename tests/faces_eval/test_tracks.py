@@ -54,3 +54,32 @@ def test_gap_longer_than_tolerance_starts_new_track() -> None:
                                settings=TrackSettings(max_gap=3)))) == 2
     assert len(set(link_tracks(np.array([0, 1, 4]), boxes,
                                settings=TrackSettings(max_gap=3)))) == 1
+
+
+def test_track_case_stores_track_ids(new_case) -> None:
+    from faces_eval.helpers import mock_faces
+    from workbench.faces.tracks import track_case
+    from workbench.store.case import _now
+
+    video = "f" * 64
+    frames = [f"{i:064x}" for i in range(6)]
+    people, _ = people_vectors(2, 1, noise=0.0, seed=4)
+    with new_case.transaction() as conn:
+        conn.execute("INSERT INTO evidence (id, kind, added_at) VALUES (?, 'video', ?)",
+                     (video, _now()))
+        for i, e in enumerate(frames):
+            conn.execute("INSERT INTO evidence (id, kind, parent_id, frame_time_s, added_at) "
+                         "VALUES (?, 'video_frame', ?, ?, ?)", (e, video, 0.5 * i, _now()))
+    evidence = [e for e in frames for _ in range(2)]
+    faces = mock_faces(np.stack([people[0], people[1]] * len(frames)), evidence)
+    faces.xyxy[0::2] = [[10, 10, 60, 60]]
+    faces.xyxy[1::2] = [[200, 10, 250, 60]]
+    with new_case.transaction() as conn:
+        conn.executemany("INSERT INTO faces (id, evidence_id, idx) VALUES (?, ?, ?)",
+                         [(f, e, int(f.split(":")[1])) for f, e in
+                          zip(faces.data["face_id"], faces.evidence_id, strict=True)])
+    summary = track_case(new_case, faces)
+    assert summary == {"run_id": summary["run_id"], "tracks": 2, "faces": 12}
+    stored = new_case.query("SELECT idx, track_id FROM faces")
+    assert stored.groupby("idx")["track_id"].nunique().tolist() == [1, 1]
+    assert stored["track_id"].nunique() == 2
