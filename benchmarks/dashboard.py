@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for run in range(args.runs):
             if args.preheat:
-                time.sleep(20 if run == 0 else 8)  # let the pool refill its pre-run kernel
+                time.sleep(30)  # let the pool (re)fill its pre-run kernel
             result = probe_dashboard(
-                dashboard.url, expect_evidence=geotagged,
+                dashboard.url, expect_evidence=geotagged, timeout_s=240,
                 screenshot=REPO / "artifacts" / "bench" / "dashboard_10k.png")
             if result.external_requests or result.js_errors:
                 print(f"FAILED: external {result.external_requests} errors {result.js_errors}")

@@ -62,8 +62,28 @@ def test_overview_widget_builds_headless(geo_case):
 
     layout = case_overview(geo_case, thumbnails=2)
     assert isinstance(layout, widgets.VBox)
-    html = "".join(c.value for c in layout.children if isinstance(c, widgets.HTML))
-    html += "".join(c.value for c in layout.children[1].children)
+    def html_of(widget) -> str:
+        if isinstance(widget, widgets.HTML):
+            return widget.value
+        return "".join(html_of(c) for c in getattr(widget, "children", ()))
+
+    html = html_of(layout)
     assert 'data-testid="counts"' in html and 'data-testid="review-status"' in html
     assert "<iframe srcdoc=" in html and "never verdicts" in html
     assert f">{geo_case.synthetic_counts['hits']}<" in html
+
+
+@pytest.mark.skipif(not (assets.VENDOR_DIR / assets.MANIFEST_NAME).is_file(),
+                    reason="map assets not installed: run `python scripts/fetch_web_assets.py`")
+def test_dashboard_shows_tables_map_and_timeline_as_separate_outputs(geo_case, monkeypatch):
+    import IPython.display
+
+    from workbench.apps import overview
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    parts = overview.show_case_overview(geo_case, thumbnails=0)
+    assert shown[:2] == [parts.summary, parts.map]
+    assert overview.PLOTLY_MIME in shown[2]  # captured by the timeline's Output widget
+    spec = shown[2][overview.PLOTLY_MIME]
+    assert sum(spec["data"][0]["y"]) == 120  # every dated item is on the timeline

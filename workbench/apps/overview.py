@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,24 +105,30 @@ def open_case_readonly(path: str | os.PathLike[str]) -> Any:
     return Case.open(Path(path))
 
 
-def case_overview(
+@dataclass
+class OverviewParts:
+    """The overview's pieces, so a dashboard can show each as soon as it is ready.
+
+    Attributes:
+        summary: header, disclaimer and the three tables (an ipywidgets ``VBox``).
+        map: the map title and the offline map (a ``VBox``).
+        timeline: plotly JSON of the capture timeline, or None without capture times.
+    """
+
+    summary: Any
+    map: Any
+    timeline: dict[str, Any] | None
+
+
+def overview_parts(
     case: Any,
     schools: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
     last_seen: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
     thumbnails: int = 30,
     map_height: str = "480px",
-) -> Any:
-    """The case overview as an ipywidgets layout (a ``VBox``).
-
-    Args:
-        case: an open Case, or a path to one.
-        schools: candidate schools to show on the map (plain records).
-        last_seen: missing persons' last-seen places (plain records).
-        thumbnails: popups with a (blurred) thumbnail, highest scores first.
-        map_height: CSS height of the map.
-    """
+) -> OverviewParts:
+    """Build the overview's pieces; arguments as :func:`case_overview`."""
     import ipywidgets as widgets
-    from IPython.display import display
 
     from workbench.geo.maps import build_map, case_layers, map_iframe
 
@@ -139,25 +146,78 @@ def case_overview(
                      + html_table(data.review_status(case), "review-status")),
     ], layout=widgets.Layout(flex_flow="row wrap", justify_content="flex-start"))
     layers = case_layers(case, schools=schools, last_seen=last_seen, thumbnails=thumbnails)
-    map_box = widgets.HTML(map_iframe(build_map(layers), height=map_height),
-                           layout=widgets.Layout(width="100%"))
-    timeline_out = widgets.Output(layout=widgets.Layout(width="100%"))
-    frame = data.timeline(case)
-    with timeline_out:
-        if len(frame):
-            # The plotly mimetype goes to JupyterLab's plotly extension, which carries
-            # plotly.js itself: no CDN, no 4 MB script per output. Displayed raw because
-            # fig.show() imports nbformat's validator, seconds of start-up for nothing.
-            display({PLOTLY_MIME: timeline_spec(frame)}, raw=True)
-        else:
-            display(widgets.HTML("<i>no capture times in this case</i>"))
-    return widgets.VBox([
-        header, tables,
-        widgets.HTML(f"<div class='wb-h'>Map ({layers.counts()['evidence']} geotagged items, "
-                     f"{layers.counts()['hits']} flagged)</div>"),
-        map_box,
-        timeline_out,
+    shown = layers.counts()
+    map_box = widgets.VBox([
+        widgets.HTML(f"{_STYLE}<div class='wb-h'>Map ({shown['evidence']} geotagged items, "
+                     f"{shown['hits']} flagged)</div>"),
+        widgets.HTML(map_iframe(build_map(layers), height=map_height),
+                     layout=widgets.Layout(width="100%")),
     ], layout=widgets.Layout(width="100%"))
+    frame = data.timeline(case)
+    return OverviewParts(
+        summary=widgets.VBox([header, tables], layout=widgets.Layout(width="100%")),
+        map=map_box,
+        timeline=timeline_spec(frame) if len(frame) else None,
+    )
+
+
+def case_overview(
+    case: Any,
+    schools: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    last_seen: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    thumbnails: int = 30,
+    map_height: str = "480px",
+) -> Any:
+    """The case overview as one ipywidgets layout (a ``VBox``), for notebooks.
+
+    Args:
+        case: an open Case, or a path to one.
+        schools: candidate schools to show on the map (plain records).
+        last_seen: missing persons' last-seen places (plain records).
+        thumbnails: popups with a (blurred) thumbnail, highest scores first.
+        map_height: CSS height of the map.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    parts = overview_parts(case, schools, last_seen, thumbnails, map_height)
+    timeline_out = widgets.Output(layout=widgets.Layout(width="100%"))
+    with timeline_out:
+        _display_timeline(parts.timeline, display)
+    return widgets.VBox([parts.summary, parts.map, timeline_out],
+                        layout=widgets.Layout(width="100%"))
+
+
+def show_case_overview(case: Any, **kwargs: Any) -> OverviewParts:
+    """Display the overview as three outputs: tables, map, then the timeline.
+
+    What the Voila dashboard uses: separate outputs let the page draw the tables and the
+    map while the plotly extension (several MB of JavaScript) is still loading. Keyword
+    arguments as :func:`case_overview`.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    parts = overview_parts(case, **kwargs)
+    display(parts.summary)
+    display(parts.map)
+    # Inside an Output widget: Voila 0.5 renders a bare plotly output of a cell with a
+    # broken renderer ("setData is not a function"); through the widget it draws.
+    timeline_out = widgets.Output(layout=widgets.Layout(width="100%"))
+    with timeline_out:
+        _display_timeline(parts.timeline, display)
+    display(timeline_out)
+    return parts
+
+
+def _display_timeline(spec: dict[str, Any] | None, display: Any) -> None:
+    if spec is None:
+        display({"text/html": "<i>no capture times in this case</i>"}, raw=True)
+        return
+    # The plotly mimetype goes to JupyterLab's plotly extension, which carries plotly.js
+    # itself: no CDN, no 4 MB script per output. Raw JSON because fig.show() imports
+    # nbformat's validator (seconds of start-up) and graph_objects validation costs ~1 s.
+    display({PLOTLY_MIME: spec, "text/plain": "capture timeline"}, raw=True)
 
 
 def case_overview_from_env() -> Any:

@@ -67,9 +67,6 @@ def voila_command(port: int, token: str, notebook: Path = DASHBOARD,
         "--no-browser", f"--port={port}", f"--Voila.ip={HOST}", f"--Voila.token={token}",
         f"--template={TEMPLATE}", "--theme=light",
         "--VoilaConfiguration.show_tracebacks=False",
-        # Voila's default would also serve other files of the folder; a supervisor needs
-        # only the dashboard.
-        "--VoilaConfiguration.file_allowlist=[]",
     ]
     if preheat:
         command += ["--preheat_kernel=True", "--pool_size=1"]
