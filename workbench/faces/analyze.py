@@ -68,7 +68,12 @@ def _analyze(task: Task) -> tuple[str, Faces | None, str | None]:
         rgb = load_pixels(task.path)
     except (EvidenceError, OSError) as error:
         return task.evidence_id, None, f"unreadable: {error}"
-    faces = engine.analyze_image(rgb, evidence_id=task.evidence_id, run_id=_worker_run_id)
+    try:
+        faces = engine.analyze_image(rgb, evidence_id=task.evidence_id, run_id=_worker_run_id)
+    except (ValueError, RuntimeError) as error:
+        # dlib and onnxruntime raise these on images they cannot process; one bad item
+        # is recorded with its reason and does not stop the case.
+        return task.evidence_id, None, f"analysis failed: {type(error).__name__}: {error}"
     return task.evidence_id, faces, None
 
 
