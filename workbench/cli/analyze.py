@@ -43,6 +43,6 @@ def _analyze(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(f"analysed {summary['analysed']} items ({summary['skipped']} already done), "
-              f"{summary['faces']} faces, {len(summary['errors'])} unreadable; "
+              f"{summary['faces']} faces, {len(summary['errors'])} could not be analysed; "
               f"run {summary['run_id']}")
     return 0
