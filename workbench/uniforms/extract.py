@@ -10,7 +10,7 @@ import numpy as np
 from workbench.errors import WorkbenchError
 from workbench.progress import progress_bar
 from workbench.store.case import Case
-from workbench.types import Run
+from workbench.types import Faces, Run
 from workbench.uniforms.attributes import image_attributes
 
 RUN_KIND = "uniforms"
@@ -37,8 +37,15 @@ def extract_case(case: Case, progress: bool = True,
     from workbench.store.faces import load_faces
     from workbench.uniforms.store import save_attributes
 
-    faces = load_faces(case)
-    if len(faces) == 0:
+    # One Faces holds one embedding space, so read each face engine's faces separately.
+    keys = [r[0] for r in case.db.execute("SELECT DISTINCT embedding_key FROM faces")]
+    parts = [f for f in (load_faces(case, embedding_key=k) for k in keys) if len(f)]
+    # (evidence, its faces of one engine) in evidence order; landmark layouts may differ
+    # between engines (68 or 5 points), so parts are never concatenated.
+    groups: list[tuple[str, Faces]] = sorted(
+        ((str(e), part[part.evidence_id == e]) for part in parts
+         for e in dict.fromkeys(part.evidence_id)), key=lambda g: g[0])
+    if not groups:
         raise NoFacesError(f"case {case.path} has no stored faces; run the face analysis "
                            f"first (`workbench analyze {case.path}`)")
     if loader is None:
@@ -48,22 +55,25 @@ def extract_case(case: Case, progress: bool = True,
             return load_rgb(evidence, case=c)
 
     run = case.start_run(Run.start(RUN_KIND, models={"uniforms": METHOD},
-                                   params={"faces": len(faces)}))
-    evidence_ids = list(dict.fromkeys(str(e) for e in faces.evidence_id))
+                                   params={"faces": sum(len(f) for _, f in groups)}))
+    by_evidence: dict[str, list[Faces]] = {}
+    for evidence_id, subset in groups:
+        by_evidence.setdefault(evidence_id, []).append(subset)
+    evidence_ids = list(by_evidence)
     done = likely = 0
     errors: dict[str, str] = {}
     bar = progress_bar(len(evidence_ids), "uniforms", enabled=progress, unit="image")
     status = "failed"
     try:
         for evidence_id in evidence_ids:
-            subset = faces[faces.evidence_id == evidence_id]
+            subsets = by_evidence[evidence_id]
             try:
                 rgb = loader(case.get_evidence(evidence_id), case)
             except WorkbenchError as error:
                 errors[evidence_id] = str(error)
                 bar.update(1)
                 continue
-            people = image_attributes(rgb, subset)
+            people = [p for subset in subsets for p in image_attributes(rgb, subset)]
             save_attributes(case, people, run.id)
             done += len(people)
             likely += sum(p.uniform_score >= 0.5 for p in people)
