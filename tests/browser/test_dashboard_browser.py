@@ -30,6 +30,9 @@ def served_case(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dash") / "case"
     case = Case.init(folder, name="browser-test")
     counts = populate_synthetic_case(case, n_items=400, n_images=12, seed=11)
+    counts["flagged_geotagged"] = case.query(
+        "SELECT COUNT(DISTINCT h.evidence_id) AS n FROM hits h JOIN evidence e "
+        "ON e.id = h.evidence_id WHERE e.lat IS NOT NULL").n[0]
     case.close()
     dashboard = start_dashboard(folder)
     yield dashboard, counts
@@ -42,12 +45,13 @@ def test_dashboard_draws_offline_with_the_case_numbers(served_case):
     dashboard, counts = served_case
     shot = ARTIFACTS / "case_overview.png"
     result = probe_dashboard(dashboard.url, expect_evidence=counts["geotagged"],
-                             screenshot=shot)
+                             expect_hits=counts["flagged_geotagged"], screenshot=shot)
     assert result.external_requests == [], "the page asked a host other than this machine"
     assert result.js_errors == []
-    # The map draws every geotagged item (clusters count their members) and the hits.
+    # The map opens on every flagged item; switched on, it draws every geotagged item
+    # (clusters count their members).
+    assert result.hit_markers == counts["flagged_geotagged"] > 0
     assert result.evidence_markers == counts["geotagged"]
-    assert 0 < result.hit_markers <= counts["flagged"]
     counts_table = dict(line.split("\t") for line in result.tables["counts"].splitlines()[1:])
     assert int(counts_table["items"]) == counts["evidence"]
     assert int(counts_table["geotagged"]) == counts["geotagged"]

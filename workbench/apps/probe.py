@@ -49,19 +49,27 @@ def _is_local(url: str) -> bool:
     return url.startswith(LOCAL_SCHEMES) or urlsplit(url).hostname in LOCAL_HOSTS
 
 
-def probe_dashboard(url: str, expect_evidence: int | None = None, timeout_s: float = 120.0,
+def _counts(frame) -> tuple[int, int]:
+    """(all geotagged items, flagged items) currently drawn in the map frame."""
+    return (frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-evidence", "wb-evidence"]),
+            frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-hit", "wb-hit"]))
+
+
+def probe_dashboard(url: str, expect_evidence: int | None = None,
+                    expect_hits: int | None = None, timeout_s: float = 120.0,
                     screenshot: str | Path | None = None) -> ProbeResult:
     """Open ``url``, wait until the tables and the map's markers are visible, and report.
 
     Args:
         url: the dashboard URL with its token.
-        expect_evidence: if given, also wait until the map shows this many geotagged
-            items (clusters count their members).
+        expect_evidence: if given, switch the "All geotagged items" layer on if needed
+            and wait until the map shows this many items (clusters count their members).
+        expect_hits: if given, wait until the map shows this many flagged items.
         timeout_s: give up after this long.
         screenshot: where to save a full-page PNG once drawn.
 
-    ``open_s`` is from the start of navigation until tables and markers are on screen;
-    ``tables_s`` until the tables alone are.
+    ``open_s`` is from the start of navigation until tables and the first markers are on
+    screen (before any layer is switched on); ``tables_s`` until the tables alone are.
     """
     from playwright.sync_api import sync_playwright
 
@@ -94,24 +102,33 @@ def probe_dashboard(url: str, expect_evidence: int | None = None, timeout_s: flo
             result.tables_s = time.perf_counter() - start
             frame = None
             drawn_at = None
+            last = -1
             while time.perf_counter() < deadline:
                 frames = [f for f in page.frames if f != page.main_frame]
                 frame = frames[0] if frames else None
-                evidence = frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-evidence",
-                                                            "wb-evidence"]) if frame else 0
-                if evidence and drawn_at is None:
+                shown = _counts(frame) if frame else (0, 0)
+                if any(shown) and drawn_at is None:
                     # Markers are on screen: this is when a person sees the map.
                     drawn_at = time.perf_counter()
-                if evidence and evidence == result.evidence_markers and (
-                        expect_evidence is None or evidence == expect_evidence):
-                    break  # the same count twice in a row: zoom animation has settled
-                result.evidence_markers = evidence
+                if any(shown) and shown == last and (
+                        expect_hits is None or shown[1] == expect_hits):
+                    break  # the same counts twice in a row: zoom animation has settled
+                last = shown
                 page.wait_for_timeout(150 if drawn_at else 25)
             else:
                 raise TimeoutError(f"the map did not settle within {timeout_s:.0f} s "
-                                   f"(last count {result.evidence_markers})")
+                                   f"(last counts {last})")
             result.open_s = (drawn_at or time.perf_counter()) - start
-            result.hit_markers = frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-hit", "wb-hit"])
+            result.evidence_markers, result.hit_markers = last
+            if expect_evidence is not None and result.evidence_markers != expect_evidence:
+                # With hits, all items start hidden: switch them on as a person would.
+                frame.locator(".leaflet-control-layers-overlays label",
+                              has_text="All geotagged items").click()
+                frame.wait_for_function(
+                    f"({_LAYER_COUNT_JS})(['wb-cluster-evidence', 'wb-evidence'])"
+                    f" === {expect_evidence}", timeout=timeout_s * 1000)
+                page.wait_for_timeout(400)
+                result.evidence_markers = _counts(frame)[0]
             for table in page.locator("table[data-testid]").all():
                 result.tables[table.get_attribute("data-testid")] = table.inner_text()
             try:

@@ -149,11 +149,15 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
     add_basemap(fmap, tiles)
     point_layer = point_layer_class()
     base_style = {"radius": 5, "reveal": options.reveal}
+    # Clusters of two layers at the same place hide each other's numbers, so with hits the
+    # map opens on the flagged items over a heat map of everything; all items are one
+    # click away in the layer control.
+    has_hits = len(layers.hits) > 0
     fmap.add_child(point_layer(
         evidence_rows(layers.evidence, options.item_link), "All geotagged items",
         {**base_style, "color": "#4a6fa5", "className": "wb-point wb-evidence",
          "clusterClass": "wb-cluster-evidence"},
-        cluster=options.cluster,
+        cluster=options.cluster, show=not has_hits,
     ), name="wb_evidence")
     fmap.add_child(point_layer(
         evidence_rows(layers.hits, options.item_link), "Flagged items (hits)",
@@ -164,7 +168,7 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
     if options.heat and len(layers.evidence):
         fmap.add_child(heat_layer_class()(
             layers.evidence[["lat", "lon"]].round(5).values.tolist(),
-            name="Heat: geotagged items", radius=14, blur=18, minOpacity=0.3,
+            name="Heat: geotagged items", show=has_hits, radius=14, blur=18, minOpacity=0.3,
         ), name="wb_heat")
     fmap.add_child(point_layer(
         place_rows(layers.schools), "Candidate schools",
