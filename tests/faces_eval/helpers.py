@@ -33,3 +33,17 @@ def mock_faces(vectors: np.ndarray, evidence: list[str]) -> Faces:
                  xyxy=np.tile([0, 0, 50, 50], (n, 1)), confidence=np.ones(n),
                  embedding=vectors, embedding_key=KEY,
                  data={"face_id": np.array(face_ids, dtype=object)})
+
+
+class CountingEmbedder:
+    """A stand-in embedder: the mean colour as a unit vector, counting its calls."""
+
+    embedding_key = "mean-colour-test"
+    calls = 0
+
+    def __call__(self, image: np.ndarray) -> np.ndarray | None:
+        CountingEmbedder.calls += 1
+        mean = image.reshape(-1, 3).mean(axis=0) + 1.0
+        if image.mean() > 250:          # a blank white image has "no face"
+            return None
+        return (mean / np.linalg.norm(mean)).astype(np.float32)

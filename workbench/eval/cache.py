@@ -125,17 +125,21 @@ def embed_files(
     if todo:
         bar = progress_bar(len(todo), "embedding", enabled=progress, unit="image")
         done_paths: list[str] = []
-        done_vecs: list[np.ndarray] = []
+        done_vecs: list[np.ndarray | None] = []
 
-        def collect(path: str, vector: np.ndarray | None, dim: int = 128) -> None:
+        def collect(path: str, vector: np.ndarray | None) -> None:
             done_paths.append(path)
-            done_vecs.append(np.full(dim, np.nan, np.float32) if vector is None else vector)
+            done_vecs.append(vector)
             bar.update(1)
             if len(done_paths) >= save_every:
                 flush()
 
         def flush() -> None:
-            cache.add(done_paths, np.stack(done_vecs))
+            # "No face" rows are NaN, as wide as the embeddings seen (128 for dlib).
+            known = [v for v in done_vecs if v is not None]
+            dim = len(known[0]) if known else (cache.matrix.shape[1] if cache.matrix.size else 128)
+            cache.add(done_paths, np.stack([np.full(dim, np.nan, np.float32) if v is None
+                                            else np.asarray(v, np.float32) for v in done_vecs]))
             cache.save()
             done_paths.clear()
             done_vecs.clear()
