@@ -98,7 +98,7 @@ def test_real_detector_gives_low_scores_on_ordinary_photos(shared_data):
 
 
 class ScriptedDetector(ExplicitDetector):
-    """The real detector class with its model replaced by scripted outputs per file name."""
+    """The real detector class with its model replaced by scripted outputs per image colour."""
 
     def __init__(self, outputs):
         super().__init__(model_path="scripted")
@@ -111,10 +111,10 @@ class ScriptedDetector(ExplicitDetector):
         return "scripted-1"
 
     def detect(self, image):
-        name = str(image).rsplit("/", 1)[-1]
-        if name not in self.outputs:
-            raise ExplicitError(f"cannot read image {image}")
-        return self.outputs[name]
+        colour = tuple(int(v) for v in image[0, 0])  # the scan passes upright RGB pixels
+        if colour not in self.outputs:
+            raise ExplicitError(f"no scripted output for colour {colour}")
+        return self.outputs[colour]
 
 
 def test_scan_stores_one_score_per_image_and_records_the_run(new_case, tmp_path):
@@ -122,12 +122,15 @@ def test_scan_stores_one_score_per_image_and_records_the_run(new_case, tmp_path)
 
     ids = {name: add_image(new_case, name, path=tmp_path / name)
            for name in ("a.jpg", "b.jpg", "broken.jpg")}
+    from PIL import Image
+
     detector = ScriptedDetector({
-        "a.jpg": [Detection("FEMALE_GENITALIA_EXPOSED", 0.66, (1, 2, 3, 4))],
-        "b.jpg": [Detection("FACE_MALE", 0.9, (1, 2, 3, 4))],
+        (255, 0, 0): [Detection("FEMALE_GENITALIA_EXPOSED", 0.66, (1, 2, 3, 4))],
+        (0, 0, 255): [Detection("FACE_MALE", 0.9, (1, 2, 3, 4))],
     })
-    for name in ("a.jpg", "b.jpg", "broken.jpg"):
-        (tmp_path / name).write_bytes(b"placeholder")   # pixels_path needs a readable file
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "a.jpg", format="PNG")
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(tmp_path / "b.jpg", format="PNG")
+    (tmp_path / "broken.jpg").write_bytes(b"placeholder")   # unreadable: counted as failed
     result = scan_explicit(new_case, detector, progress=False)
     assert (result.scored, result.failed) == (2, 1)
     signals = read_signals(new_case).set_index("evidence_id")

@@ -124,14 +124,12 @@ def preprocess(image: Any, size: int = INPUT_SIZE) -> tuple[np.ndarray, float]:
     Returns:
         The input tensor and the scale from model pixels back to image pixels.
     """
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     if isinstance(image, (str, os.PathLike)):
-        try:
-            with Image.open(image) as opened:
-                picture = ImageOps.exif_transpose(opened).convert("RGB")
-        except OSError as error:
-            raise ExplicitError(f"cannot read image {image}: {error}") from error
+        from workbench.ingest.images import load_rgb
+
+        picture = Image.fromarray(load_rgb(image))
     elif isinstance(image, np.ndarray):
         picture = Image.fromarray(image.astype(np.uint8)).convert("RGB")
     else:

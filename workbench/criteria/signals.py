@@ -12,6 +12,7 @@ from typing import Any
 from workbench.criteria.explicit import SIGNAL, Detection, ExplicitDetector, explicit_score
 from workbench.criteria.store import write_signals
 from workbench.errors import WorkbenchError
+from workbench.ingest.images import load_rgb
 from workbench.progress import progress_bar
 from workbench.store import Case
 from workbench.types import Run
@@ -53,7 +54,8 @@ def scan_explicit(
     try:
         for evidence in todo:
             try:
-                value, label, detections = detector.score(case.pixels_path(evidence))
+                # The ingest loader: HEIC, zip members and frames, upright like the faces.
+                value, label, detections = detector.score(load_rgb(evidence, case=case))
             except WorkbenchError as error:
                 failed += 1
                 case.audit("explicit.skip", target=evidence.id, detail={"error": str(error)})

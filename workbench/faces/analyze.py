@@ -12,13 +12,12 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from workbench.errors import CaseError, EvidenceError
 from workbench.faces.engine import FaceEngine
 from workbench.faces.settings import FaceSettings
-from workbench.types import Evidence, Faces
+from workbench.types import Faces
 
 KINDS = ("image", "video_frame")
 # Faces are written in batches: fewer transactions, little lost on interruption.
@@ -34,18 +33,6 @@ class Task:
 
     evidence_id: str
     path: str
-
-
-def pixels_source(case: Any, evidence: Evidence) -> str:
-    """Where the pixels of ``evidence`` are: a frame's PNG, the file, or ``zip!/member``."""
-    derived = evidence.metadata.get("derived_path")
-    if derived:
-        return os.fspath(case.path / derived)
-    for candidate in evidence.source_paths:
-        if Path(candidate).is_file() or ("!/" in candidate
-                                         and Path(candidate.split("!/", 1)[0]).is_file()):
-            return candidate
-    raise CaseError(f"none of the source paths of {evidence.id[:12]}... is readable")
 
 
 def load_pixels(path: str) -> Any:
@@ -134,7 +121,7 @@ def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings 
         tasks, errors = [], {}
         for item in pending:
             try:
-                tasks.append(Task(item.id, pixels_source(case, item)))
+                tasks.append(Task(item.id, case.pixels_path(item)))
             except CaseError as error:
                 errors[item.id] = str(error)
         run = case.start_run(engine.new_run(workers=workers, pending=len(pending)))

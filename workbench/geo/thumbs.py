@@ -8,41 +8,22 @@ holds no extra sharp copies of the material.
 from __future__ import annotations
 
 import base64
-import io
-from pathlib import Path
 
 from workbench.errors import CaseError
 
 THUMB_SIZE = 128
-# Strong enough that faces and bodies are not recognisable at popup size, weak enough
-# that colours and the scene's layout still help a person decide whether to open it.
-BLUR_RADIUS = 9.0
 THUMB_DIR = "thumbs"
 
 
-def _open_image(path: Path):
-    from PIL import Image, ImageOps
+def make_thumbnail(source: str, reveal: bool = False) -> bytes:
+    """JPEG bytes of a ``THUMB_SIZE`` thumbnail of ``source``, blurred unless ``reveal``.
 
-    if path.suffix.lower() in (".heic", ".heif"):
-        import pillow_heif
+    Colour is kept even when blurred: on a map, colours and the scene's layout help a person
+    decide whether to open an item, while faces and bodies stay unrecognisable.
+    """
+    from workbench.review.thumbs import thumbnail
 
-        pillow_heif.register_heif_opener()
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((THUMB_SIZE, THUMB_SIZE))
-        return image.convert("RGB")
-
-
-def make_thumbnail(source: Path, reveal: bool = False) -> bytes:
-    """JPEG bytes of a ``THUMB_SIZE`` thumbnail of ``source``, blurred unless ``reveal``."""
-    from PIL import ImageFilter
-
-    image = _open_image(source)
-    if not reveal:
-        image = image.filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=70)
-    return buffer.getvalue()
+    return thumbnail(source, THUMB_SIZE, blur=not reveal, grey=False, fmt="JPEG")
 
 
 def thumbnail_bytes(case, evidence_id: str, reveal: bool = False) -> bytes | None:
@@ -53,7 +34,7 @@ def thumbnail_bytes(case, evidence_id: str, reveal: bool = False) -> bytes | Non
         evidence_id: the item's SHA-256.
         reveal: True only when a person chose to see the unblurred image.
     """
-    from PIL import UnidentifiedImageError
+    from workbench.review.thumbs import ThumbnailError
 
     cached = case.derived_dir / THUMB_DIR / f"blur{THUMB_SIZE}_{evidence_id}.jpg"
     if not reveal and cached.is_file():
@@ -61,7 +42,7 @@ def thumbnail_bytes(case, evidence_id: str, reveal: bool = False) -> bytes | Non
     try:
         evidence = case.get_evidence(evidence_id)
         data = make_thumbnail(case.pixels_path(evidence), reveal=reveal)
-    except (CaseError, OSError, UnidentifiedImageError, ValueError):
+    except (CaseError, ThumbnailError):
         # A missing or unreadable original must not stop the map from drawing.
         return None
     if not reveal:

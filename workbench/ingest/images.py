@@ -386,10 +386,9 @@ def _evidence_path(evidence: Evidence, case: Case | None) -> str:
         from workbench.errors import CaseError
 
         try:
-            return os.fspath(case.pixels_path(evidence))
+            return case.pixels_path(evidence)
         except CaseError as error:
-            if "!/" not in "".join(evidence.source_paths):
-                raise EvidenceError("missing_file", str(error)) from None
+            raise EvidenceError("missing_file", str(error)) from None
     for candidate in evidence.source_paths:
         archive = candidate.split("!/", 1)[0]
         if Path(archive).is_file():

@@ -104,9 +104,9 @@ class ManifestRow:
 def file_sha256(path: Path | str) -> str:
     """SHA-256 of a file, or of a zip member given as ``archive.zip!/member``."""
     if "!/" in str(path):
-        from workbench.reports.views import read_evidence_bytes
+        from workbench.ingest.images import read_bytes
 
-        return hashlib.sha256(read_evidence_bytes(path)).hexdigest()
+        return hashlib.sha256(read_bytes(path)).hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -122,7 +122,6 @@ def manifest_rows(case: Any, items: Iterable[ShownItem], verify: bool = True
     ``file not readable`` or ``not in case`` (or ``not checked``).
     """
     from workbench.errors import CaseError, WorkbenchError
-    from workbench.reports.views import image_path
 
     rows = []
     for item in items:
@@ -138,7 +137,7 @@ def manifest_rows(case: Any, items: Iterable[ShownItem], verify: bool = True
         path = ""
         check = "not checked"
         try:
-            pixels = image_path(case, item.sha256)
+            pixels = case.pixels_path(evidence)
             path = str(pixels)
             if verify:
                 check = "verified" if file_sha256(pixels) == item.sha256 else "MISMATCH"

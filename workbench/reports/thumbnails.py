@@ -8,17 +8,13 @@ Pillow only: no OpenCV, so widgets can use this without pulling a model stack.
 from __future__ import annotations
 
 import base64
-import io
 from functools import lru_cache
 from pathlib import Path
 
-from workbench.errors import WorkbenchError
+from workbench.review.thumbs import ThumbnailError
 
 DEFAULT_SIZE = 160
-
-
-class ThumbnailError(WorkbenchError):
-    """The pixels of an item could not be read to make a thumbnail."""
+__all__ = ["ThumbnailError", "data_uri", "evidence_thumbnail", "thumbnail_png"]
 
 
 def thumbnail_png(
@@ -45,33 +41,14 @@ def thumbnail_png(
 @lru_cache(maxsize=512)
 def _thumbnail(path: str, size: int, blurred: bool,
                box: tuple[float, ...] | None) -> bytes:
-    from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
-
-    from workbench.reports.views import read_evidence_bytes
+    from workbench.review.thumbs import thumbnail
 
     try:
-        with Image.open(io.BytesIO(read_evidence_bytes(path))) as image:
-            image = ImageOps.exif_transpose(image)
-            image = image.convert("RGB")
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
-        raise ThumbnailError(
-            f"cannot read {path} for a thumbnail ({error}); check the file is still at its "
-            "recorded path"
-        ) from error
-    if box is not None:
-        x1, y1, x2, y2 = box
         # A little context around a face box makes the crop recognisable as a face.
-        pad = 0.15 * max(x2 - x1, y2 - y1)
-        image = image.crop((max(0, int(x1 - pad)), max(0, int(y1 - pad)),
-                            min(image.width, int(x2 + pad)), min(image.height, int(y2 + pad))))
-    image.thumbnail((size, size))
-    if blurred:
-        image = ImageOps.grayscale(image)
-        # Radius relative to the thumbnail: shapes stay readable, details do not.
-        image = image.filter(ImageFilter.GaussianBlur(radius=max(3.0, size / 14)))
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+        return thumbnail(path, size, blur=blurred, grey=blurred, box=box, fmt="PNG", margin=0.15)
+    except ThumbnailError as error:
+        raise ThumbnailError(
+            f"{error} ({path}); check the file is still at its recorded path") from error
 
 
 def data_uri(png: bytes) -> str:
@@ -111,9 +88,8 @@ def evidence_thumbnail(case: object, sha256: str, blurred: bool = True,
         box: optional face box in pixels.
         size: longest side in pixels.
     """
-    from workbench.reports.views import image_path
-
-    return thumbnail_png(image_path(case, sha256), size=size, blurred=blurred, box=box)  # type: ignore[arg-type]
+    return thumbnail_png(case.pixels_path(case.get_evidence(sha256)), size=size, blurred=blurred,
+                         box=box)  # type: ignore[arg-type]
 
 
 def record_reveal(case: object, sha256: str, context: str = "") -> None:

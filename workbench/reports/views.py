@@ -142,31 +142,6 @@ def timeline_events(case: Case) -> pd.DataFrame:
     return events.dropna(subset=["time"]).sort_values("time").reset_index(drop=True)
 
 
-def image_path(case: Case, sha256: str) -> Path | str:
-    """Where the pixels of evidence ``sha256`` are: a derived frame, an original file, or an
-    ``archive.zip!/member`` path for an image found inside a zip archive."""
-    from workbench.errors import CaseError
-
-    evidence = case.get_evidence(sha256)
-    try:
-        return case.pixels_path(evidence)
-    except CaseError:
-        for candidate in evidence.source_paths:
-            if "!/" in candidate and Path(candidate.split("!/", 1)[0]).is_file():
-                return candidate
-        raise
-
-
-def read_evidence_bytes(location: Path | str) -> bytes:
-    """The bytes at a path from :func:`image_path` (zip members read from their archive)."""
-    text = str(location)
-    if "!/" in text:
-        from workbench.ingest.images import read_bytes
-
-        return read_bytes(text)
-    return Path(text).read_bytes()
-
-
 def as_date(value: date | datetime | str | None) -> date | None:
     """A date from a picker value or ISO text; None stays None."""
     if value is None or value == "":

@@ -17,8 +17,9 @@ from workbench.errors import WorkbenchError
 from workbench.store import Case, current_user
 
 THUMB_SIZE = 256
-# Strong enough that nothing explicit is legible at 256 px, light enough to see composition.
-BLUR_FRACTION = 0.06
+# Blur radius as a fraction of the thumbnail side: strong enough that nothing explicit is
+# legible at any size, light enough to see composition.
+BLUR_FRACTION = 0.07
 
 
 class ThumbnailError(WorkbenchError):
@@ -28,16 +29,21 @@ class ThumbnailError(WorkbenchError):
 def thumbnail(
     image: str | os.PathLike[str] | bytes | Any, size: int = THUMB_SIZE, blur: bool = True,
     grey: bool = True, box: Sequence[float] | None = None, fmt: str = "JPEG",
+    margin: float = 0.3,
 ) -> bytes:
     """Thumbnail bytes of an image, blurred and greyscale unless asked otherwise.
 
+    The one thumbnail renderer of the workbench: review, maps and reports all call it, so
+    the blur-by-default policy lives in one place.
+
     Args:
-        image: a path, encoded bytes or a PIL image.
+        image: a path (an ``archive.zip!/member`` path too), encoded bytes or a PIL image.
         size: longest side in pixels.
         blur: apply a Gaussian blur (radius ``BLUR_FRACTION`` x size).
         grey: convert to greyscale.
-        box: optional ``(x1, y1, x2, y2)`` region (e.g. a face, with margin added) to crop.
+        box: optional ``(x1, y1, x2, y2)`` region of the upright image (e.g. a face) to crop.
         fmt: ``JPEG`` or ``PNG``.
+        margin: context kept around ``box``, as a fraction of its longer side.
 
     Example:
         >>> from PIL import Image
@@ -45,24 +51,27 @@ def thumbnail(
         >>> data[:2] == b"\\xff\\xd8"
         True
     """
-    from PIL import Image, ImageFilter, ImageOps
+    from PIL import Image, ImageFilter
+
+    from workbench.errors import EvidenceError
+    from workbench.ingest.images import open_image, read_bytes, to_rgb
 
     try:
+        if isinstance(image, (str, os.PathLike)):
+            image = read_bytes(image)
         if isinstance(image, (bytes, bytearray)):
-            picture = Image.open(io.BytesIO(image))
-        elif isinstance(image, (str, os.PathLike)):
-            picture = Image.open(image)
-        else:
-            picture = image
-        picture = ImageOps.exif_transpose(picture).convert("RGB")
-    except OSError as error:
+            # The ingest decoder: HEIC, bomb limits and the same reasons for failures.
+            image = open_image(bytes(image)).image
+        # Upright exactly as the analysis saw it, so face boxes crop the right region.
+        picture = to_rgb(image)
+    except (OSError, EvidenceError, Image.DecompressionBombError) as error:
         raise ThumbnailError(f"cannot read the image for a thumbnail: {error}") from error
     if box is not None:
         x1, y1, x2, y2 = (float(v) for v in box)
-        margin = 0.3 * max(x2 - x1, y2 - y1)
-        picture = picture.crop((max(0, int(x1 - margin)), max(0, int(y1 - margin)),
-                                min(picture.width, int(x2 + margin)),
-                                min(picture.height, int(y2 + margin))))
+        pad = margin * max(x2 - x1, y2 - y1)
+        picture = picture.crop((max(0, int(x1 - pad)), max(0, int(y1 - pad)),
+                                min(picture.width, int(x2 + pad)),
+                                min(picture.height, int(y2 + pad))))
     picture.thumbnail((size, size))
     if grey:
         picture = picture.convert("L")

@@ -24,6 +24,8 @@ from workbench.store.schema import MIGRATIONS, current_version, migrate
 from workbench.types import Condition, Evidence, Hit, Run, utc_now
 
 DB_NAME = "case.db"
+# Separates an archive from the member inside it in a recorded source path.
+ARCHIVE_MEMBER_SEP = "!/"
 DERIVED_DIR = "derived"
 
 # Columns of the evidence table that the JSON-lines export carries, in order.
@@ -314,14 +316,19 @@ class Case:
         ).fetchall()
         return tuple(r[0] for r in rows)
 
-    def pixels_path(self, evidence: Evidence) -> Path:
-        """The file whose pixels represent ``evidence`` (a frame's PNG, or the original)."""
+    def pixels_path(self, evidence: Evidence) -> str:
+        """Where the pixels of ``evidence`` are: a frame's PNG, an original file, or an
+        ``archive.zip!/member`` path (as ingest records images found inside archives).
+
+        Read it with :func:`workbench.ingest.images.read_bytes` or ``load_rgb``, which
+        understand member paths.
+        """
         derived = evidence.metadata.get("derived_path")
         if derived:
-            return self.path / derived
+            return os.fspath(self.path / derived)
         for candidate in evidence.source_paths:
-            if Path(candidate).is_file():
-                return Path(candidate)
+            if Path(candidate.split(ARCHIVE_MEMBER_SEP, 1)[0]).is_file():
+                return candidate
         raise CaseError(
             f"none of the source paths of {evidence.id[:12]}... is readable: "
             f"{list(evidence.source_paths)}"
