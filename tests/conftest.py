@@ -26,3 +26,21 @@ def new_case(tmp_path: Path):
     case = Case.init(tmp_path / "case", name="test-case")
     yield case
     case.close()
+
+
+@pytest.fixture(scope="session")
+def small_case_dir(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """A small real case shared by a session (real ingest; synthetic faces and hits)."""
+    from smallcase import build_small_case
+
+    return build_small_case(tmp_path_factory.mktemp("small"), shared_data)
+
+
+@pytest.fixture()
+def small_case(small_case_dir: Path):
+    """The shared small case, opened."""
+    from workbench.store import Case
+
+    case = Case.open(small_case_dir)
+    yield case
+    case.close()

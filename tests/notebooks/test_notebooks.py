@@ -1,7 +1,7 @@
 """Every analyst notebook runs end to end with papermill on a small real case.
 
 The case is real evidence through the real ingest, with synthetic faces and hits (see
-smallcase.py). Domains with nothing to show for it (no embeddings, no uniform attributes)
+tests/smallcase.py). Domains with nothing to show for it (no embeddings, no uniform attributes)
 must say so in the notebook rather than fail or invent results.
 """
 
