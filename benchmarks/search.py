@@ -220,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--hnsw-m", type=int, default=32)
-    parser.add_argument("--ef-construction", type=int, default=80)
-    parser.add_argument("--ef-search", type=int, nargs="+", default=[64, 128, 256])
+    parser.add_argument("--ef-construction", type=int, default=128)
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[256, 512, 768])
     parser.add_argument("--pandas-queries", type=int, default=2)
     parser.add_argument("--dict-queries", type=int, default=5)
     parser.add_argument("--pandas-max", type=int, default=100_000,

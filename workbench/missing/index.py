@@ -15,13 +15,16 @@ from pathlib import Path
 import numpy as np
 
 # Measured with benchmarks/search.py on the shared 2-core machine (one query at a time, one
-# thread): exact 1.6 ms at 10^4 rows and 38 ms at 10^5; HNSW (M=32, efConstruction=80)
-# 0.5 ms / recall@10 1.000 at 10^4 and 2.7 ms / 0.995 (efSearch=256) at 10^5. Exact stays
-# under ~5 ms per face up to ~2*10^4 rows; past that the (cached) graph answers.
+# thread): exact 1.6 ms at 10^4 rows, 38 ms at 10^5, 45-540 ms at 10^6 (load-dependent);
+# HNSW M=32: 0.5 ms / recall@10 1.000 at 10^4, 2.7 ms / 0.995 (efSearch 256) at 10^5, and
+# with efConstruction 128 at 10^6: 3.9 ms / 0.994 (efSearch 512), 2.2 ms / 0.984 (256).
+# Exact stays under ~5 ms per face up to ~2*10^4 rows; past that the (cached) graph answers.
 EXACT_LIMIT = 20_000
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_CONSTRUCTION = 128
 HNSW_EF_SEARCH = 256
+HNSW_EF_SEARCH_LARGE = 512  # past LARGE rows, to keep recall@10 >= 0.99
+LARGE = 200_000
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class IndexSettings:
     exact_limit: int = EXACT_LIMIT
     hnsw_m: int = HNSW_M
     ef_construction: int = HNSW_EF_CONSTRUCTION
-    ef_search: int = HNSW_EF_SEARCH
+    ef_search: int = 0  # 0: HNSW_EF_SEARCH, or HNSW_EF_SEARCH_LARGE past LARGE rows
 
 
 def l2_normalise(x: np.ndarray) -> np.ndarray:
@@ -87,6 +90,13 @@ class VectorIndex:
         return len(self.labels)
 
     @property
+    def ef_search(self) -> int:
+        """Graph search breadth: the setting, or by size (wider for big galleries)."""
+        if self.settings.ef_search:
+            return self.settings.ef_search
+        return HNSW_EF_SEARCH_LARGE if len(self) > LARGE else HNSW_EF_SEARCH
+
+    @property
     def kind(self) -> str:
         """``exact`` or ``hnsw``: which method an unrestricted search uses."""
         return "hnsw" if len(self) > self.settings.exact_limit else "exact"
@@ -104,7 +114,7 @@ class VectorIndex:
             graph = faiss.IndexHNSWFlat(d, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             graph.hnsw.efConstruction = self.settings.ef_construction
             graph.add(self.embeddings)
-            graph.hnsw.efSearch = self.settings.ef_search
+            graph.hnsw.efSearch = self.ef_search
             self._graph = graph
             if stamp_file is not None:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,7 +160,7 @@ class VectorIndex:
 
         graph = self._hnsw()
         params = faiss.SearchParametersHNSW()
-        params.efSearch = max(self.settings.ef_search, k)
+        params.efSearch = max(self.ef_search, k)
         if positions is not None:
             selector = faiss.IDSelectorBatch(positions.astype(np.int64))
             params.sel = selector
