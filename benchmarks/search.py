@@ -23,6 +23,27 @@ would need ~4 GB. Nothing is downloaded.
 Usage::
 
     nice -n 10 .venv/bin/python benchmarks/search.py [--sizes 10000 100000 1000000]
+
+Measured 2026-11-21 on the shared 2-core, 24 GiB development machine (load average 4-14,
+so absolute times are noisy; ratios are within one run). ms per query, one thread:
+
+==========  =================================  ========  =========  ==========
+N           method                             ms/query  recall@10  build (s)
+==========  =================================  ========  =========  ==========
+10^4        exact                                 1.6      1.000        -
+10^4        HNSW M=32 efC=80 efS=64               0.43     1.000       7.8
+10^4        deepface dict / pandas              234 / 4240   1.000        -
+10^5        exact                                38.0      1.000        -
+10^5        HNSW M=32 efC=80 efS=256              2.7      0.995      164
+10^5        deepface dict / pandas             3491 / 44912  1.000        -
+10^6        exact                               538        1.000        -
+10^6        HNSW M=32 efC=64 efS=512              8.5      0.986     1473
+10^6        deepface dict / pandas (extrap.)  12614 / 102713 1.000        -
+10^6 (b)    exact                                44.6      1.000        -
+10^6 (b)    HNSW M=32 efC=128 efS=512             3.9      0.994     1181
+==========  =================================  ========  =========  ==========
+
+(b) is a second run at lower load, without the DeepFace paths.
 """
 
 from __future__ import annotations
