@@ -5,9 +5,8 @@
 Runs the workbench's own commands in order: ingest the sample evidence with the demo
 hash lists, face analysis, clustering, explicit-content and uniform attributes, criteria
 scoring, the registry lookup, then exports the case map. Each step is resumable (the
-commands skip finished work), so re-running is cheap. A step whose command this
-installation lacks is reported and skipped rather than failing the whole demo; a step
-that fails stops the script with its exit status.
+commands skip finished work), so re-running is cheap. A step that fails stops the
+script with its exit status.
 """
 
 from __future__ import annotations
@@ -25,6 +24,8 @@ SAMPLE = REPO / "sample_data"
 def steps(case: Path, skip_models: bool) -> list[tuple[str, list[str]]]:
     """(title, workbench arguments) for every step of the demo, in order."""
     evidence = SAMPLE / "evidence"
+    # The demo registry lives beside the case, never in the analyst's own registry.
+    registry = case.parent / f"{case.name}_registry"
     hashlists = SAMPLE / "hashlists"
     plan = [
         ("ingest the sample evidence and flag known hashes",
@@ -38,7 +39,11 @@ def steps(case: Path, skip_models: bool) -> list[tuple[str, list[str]]]:
             ("cluster faces across images", ["faces", "cluster", str(case)]),
             ("score explicit content", ["explicit", str(case), "--no-progress"]),
             ("uniform attributes", ["uniforms", str(case), "--no-progress"]),
-            ("look faces up in the demo registry", ["lookup", str(case)]),
+            ("build the fictional demo missing-person registry",
+             ["registry", "import", "--csv", str(SAMPLE / "registry" / "registry.csv"),
+              "--source", "demo", "--registry", str(registry)]),
+            ("look faces up in the demo registry",
+             ["lookup", str(case), "--registry", str(registry)]),
         ]
     plan += [
         ("score the criteria", ["score", str(case)]),
@@ -49,14 +54,6 @@ def steps(case: Path, skip_models: bool) -> list[tuple[str, list[str]]]:
     return plan
 
 
-def available_commands() -> set[str]:
-    from workbench.cli import build_parser
-
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    return set(sub.choices)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--case", type=Path, default=REPO / "build" / "sample_case")
@@ -64,13 +61,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only ingest, hash lists, scoring and the map (no face models)")
     args = parser.parse_args(argv)
     workbench = shutil.which("workbench") or str(Path(sys.executable).parent / "workbench")
-    commands = available_commands()
     case = args.case.resolve()
     case.parent.mkdir(parents=True, exist_ok=True)
     for title, command in steps(case, args.skip_models):
-        if command[0] not in commands:
-            print(f"-- skipped: {title} (this installation has no `workbench {command[0]}`)")
-            continue
         print(f"== {title}: workbench {' '.join(command)}", flush=True)
         status = subprocess.run([workbench, *command], check=False).returncode
         if status != 0:

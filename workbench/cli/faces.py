@@ -59,8 +59,8 @@ def _main_face(path: Path):
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise ValidationError(f"cannot read {path} as an image")
-    # flip=True: the embeddings the shipped calibration was measured on.
-    engine = FaceEngine(FaceSettings(attributes=False, landmarks=5, flip=True))
+    # Engine defaults: the embeddings `analyze` stores and the shipped calibration measured.
+    engine = FaceEngine(FaceSettings(attributes=False, landmarks=5))
     faces = engine.analyze_array(np.ascontiguousarray(image[:, :, ::-1]))
     if not len(faces):
         raise ValidationError(f"no face found in {path}")
