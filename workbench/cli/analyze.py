@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="skip age, gender and emotion")
     parser.add_argument("--limit", type=int, help="analyse at most this many items")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_analyze)
 
 
@@ -38,7 +39,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     summary = analyze_case(args.case_dir, settings, workers=max(1, workers),
-                           progress=not args.json, limit=args.limit)
+                           progress=not (args.json or args.no_progress), limit=args.limit)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -83,8 +83,8 @@ class IngestReport:
         q = sum(self.quarantined.values())
         rate = self.seen - self.skipped
         return (f"{rate} files in {self.seconds:.1f} s: {self.new_evidence} new, "
-                f"{self.duplicates} duplicates, {self.frames} video frames, {q} quarantined "
-                f"{dict(self.quarantined) if q else ''}, {self.hits} hash hits, "
+                f"{self.duplicates} duplicates, {self.frames} video frames, {q} quarantined"
+                f"{f' {dict(self.quarantined)}' if q else ''}, {self.hits} hash hits, "
                 f"{self.skipped} already done")
 
 
