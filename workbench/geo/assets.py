@@ -57,6 +57,9 @@ def _a(npm: str, path: str, *urls: str) -> Asset:
     return Asset(urls=tuple(urls), npm=npm, path=path)
 
 
+# The CDN addresses below are only ever *matched*: folium's templates name them, and a
+# rendered map has each one replaced by the vendored file's content. Nothing here fetches
+# them; a map that still names an unvendored address is refused (see maps.external_urls).
 _JSD = "https://cdn.jsdelivr.net/npm"
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
 _FOLIUM_GH = "https://cdn.jsdelivr.net/gh/python-visualization/folium"
