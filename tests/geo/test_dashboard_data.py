@@ -87,3 +87,45 @@ def test_dashboard_shows_tables_map_and_timeline_as_separate_outputs(geo_case, m
     assert overview.PLOTLY_MIME in shown[2]  # captured by the timeline's Output widget
     spec = shown[2][overview.PLOTLY_MIME]
     assert sum(spec["data"][0]["y"]) == 120  # every dated item is on the timeline
+
+
+def test_hit_places_put_verified_matches_and_candidate_schools_on_the_map(tmp_path):
+    from datetime import date
+    from pathlib import Path
+
+    from workbench.missing.records import MissingPerson
+    from workbench.missing.store import open_registry
+    from workbench.schools.registry import load_registry
+    from workbench.store import Case
+    from workbench.types import Condition, Hit
+
+    case = Case.init(tmp_path / "case")
+    sha = "ab" * 32
+    with case.transaction():
+        case.add_evidence({"id": sha, "kind": "image"}, "/ev/a.jpg")
+    registry = open_registry(tmp_path / "registry")
+    registry.upsert(
+        MissingPerson(id=f"demo:{i}", source="demo", name=f"Fictional {i}", sex="female",
+                      date_last_seen=date(2024, 1, 1), place=f"Town {i}", lat=lat, lon=lon)
+        for i, (lat, lon) in enumerate([(28.5, -81.4), (None, None), (27.9, -82.5)]))
+    registry.close()
+    source = f"registry:{tmp_path / 'registry'}"
+    school = load_registry()[0]
+
+    def match(record: str, verified: bool, score: float) -> Hit:
+        return Hit(sha, "registry", source, score, face_id=f"{sha}:{record}", conditions=(
+            Condition("candidate", f"demo:{record}", True),
+            Condition("verified", verified, verified)))
+
+    case.add_hits([match("0", True, 0.95), match("1", True, 0.97), match("2", False, 0.9),
+                   Hit(sha, "registry", "registry:/nowhere/at/all", 0.99, face_id="x",
+                       conditions=(Condition("candidate", "demo:0", True),
+                                   Condition("verified", True, True))),
+                   Hit(sha, "school", f"{school.id} {school.name}", 0.7)])
+    schools, last_seen = data.hit_places(case)
+    # Only the verified match with a known place; an unknown registry is skipped, not created.
+    assert [(p["name"], p["lat"], p["score"]) for p in last_seen] == [("Fictional 0", 28.5, 0.95)]
+    assert not Path("/nowhere/at/all").exists()
+    assert [(p["name"], p["lat"], p["lon"]) for p in schools] == [
+        (school.name, school.lat, school.lon)]
+    case.close()

@@ -145,6 +145,8 @@ def overview_parts(
         widgets.HTML("<div class='wb-h'>Review status (flagged items)</div>"
                      + html_table(data.review_status(case), "review-status")),
     ], layout=widgets.Layout(flex_flow="row wrap", justify_content="flex-start"))
+    if schools is None and last_seen is None:
+        schools, last_seen = data.hit_places(case)
     layers = case_layers(case, schools=schools, last_seen=last_seen, thumbnails=thumbnails)
     shown = layers.counts()
     map_box = widgets.VBox([

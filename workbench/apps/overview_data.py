@@ -7,6 +7,8 @@ aggregates in milliseconds.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -71,3 +73,68 @@ def timeline(case: Any) -> pd.DataFrame:
     )
     frame["day"] = pd.to_datetime(frame["day"], errors="coerce")
     return frame.dropna(subset=["day"])
+
+
+REGISTRY_SOURCE_PREFIX = "registry:"
+
+
+def hit_places(case: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Places the case's hits point to, for the map: (candidate schools, last-seen places).
+
+    Schools come from ``school`` hits (the school id is the first word of the hit's
+    source), placed from the school registry. Last-seen places come from *verified*
+    ``registry`` hits, placed from the missing-person registry named in the hit's source.
+    A registry that is not reachable from here is skipped: the hits still show in the
+    tables, only their place is missing from the map.
+    """
+    from workbench.errors import WorkbenchError
+
+    hits = case.query("SELECT kind, source, score, conditions FROM hits "
+                      "WHERE kind IN ('school', 'registry')")
+    schools: list[dict[str, Any]] = []
+    last_seen: list[dict[str, Any]] = []
+    best_school = hits[hits["kind"] == "school"].groupby("source")["score"].max()
+    if len(best_school):
+        from workbench.schools.registry import load_registry
+
+        try:
+            registry = {s.id: s for s in load_registry()}
+        except WorkbenchError:
+            registry = {}
+        for source, score in best_school.items():
+            school = registry.get(str(source).split(" ", 1)[0])
+            if school is not None:
+                schools.append({"lat": school.lat, "lon": school.lon, "name": school.name,
+                                "score": float(score),
+                                "explanation": "uniform match from school search"})
+    matches: dict[tuple[str, str], float] = {}
+    for row in hits[hits["kind"] == "registry"].itertuples():
+        conditions = {c["name"]: c for c in json.loads(row.conditions)}
+        if not conditions.get("verified", {}).get("value"):
+            continue
+        location = str(row.source).removeprefix(REGISTRY_SOURCE_PREFIX)
+        record = str(conditions.get("candidate", {}).get("value", ""))
+        key = (location, record)
+        matches[key] = max(matches.get(key, 0.0), float(row.score))
+    by_registry: dict[str, dict[str, float]] = {}
+    for (location, record), score in matches.items():
+        by_registry.setdefault(location, {})[record] = score
+    for location, scores in by_registry.items():
+        from workbench.missing.store import open_registry
+
+        if "://" not in location and not Path(location).exists():
+            continue  # never create a registry just to draw a map
+        try:
+            registry = open_registry(location)
+        except WorkbenchError:
+            continue
+        try:
+            for person in registry.records(sorted(scores)):
+                if person.lat is not None and person.lon is not None:
+                    last_seen.append({
+                        "lat": person.lat, "lon": person.lon, "name": person.name or person.id,
+                        "score": scores[person.id],
+                        "explanation": f"verified face match; last seen {person.place}".strip()})
+        finally:
+            registry.close()
+    return schools, last_seen
