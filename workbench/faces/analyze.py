@@ -44,6 +44,9 @@ def load_pixels(path: str) -> Any:
 
 def _init_worker(settings: FaceSettings, run_id: str) -> None:
     global _worker_engine, _worker_run_id
+    # One OpenMP thread per worker (YuNet's library reads this when it loads): the pool
+    # already spreads the work over the cores.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     _worker_engine = FaceEngine(settings).load()
     _worker_run_id = run_id  # results carry the parent's run
 

