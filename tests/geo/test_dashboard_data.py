@@ -75,18 +75,36 @@ def test_overview_widget_builds_headless(geo_case):
 
 @pytest.mark.skipif(not (assets.VENDOR_DIR / assets.MANIFEST_NAME).is_file(),
                     reason="map assets not installed: run `python scripts/fetch_web_assets.py`")
-def test_dashboard_shows_tables_map_and_timeline_as_separate_outputs(geo_case, monkeypatch):
+def test_dashboard_shows_tables_map_and_timeline_as_static_html(geo_case, monkeypatch):
     import IPython.display
 
     from workbench.apps import overview
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
-    parts = overview.show_case_overview(geo_case, thumbnails=0)
-    assert shown[:2] == [parts.summary, parts.map]
-    assert overview.PLOTLY_MIME in shown[2]  # captured by the timeline's Output widget
-    spec = shown[2][overview.PLOTLY_MIME]
-    assert sum(spec["data"][0]["y"]) == 120  # every dated item is on the timeline
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, raw=False, metadata=None: shown.append((obj, metadata)))
+    overview.show_case_overview(geo_case, thumbnails=0)
+    # Three plain HTML outputs, flagged for the Voila template to write into the page:
+    # no widget state, so nothing waits for the kernel's websocket.
+    assert [metadata for _, metadata in shown] == [{overview.STATIC_FLAG: True}] * 3
+    summary, map_part, timeline = (obj["text/html"] for obj, _ in shown)
+    assert 'data-testid="counts"' in summary and "never verdicts" in summary
+    assert "<iframe srcdoc=" in map_part
+    assert timeline.count('class="wb-bar"') == len(overview.data.timeline(geo_case))
+    assert "items," in timeline and "<script" not in timeline
+
+
+def test_timeline_svg_bars_carry_each_day_and_scale_to_the_busiest(geo_case):
+    from workbench.apps.overview import timeline_svg
+
+    frame = data.timeline(geo_case)
+    svg = timeline_svg(frame)
+    top = int(frame["items"].max())
+    assert f">{top}</text>" in svg
+    first = frame.iloc[0]
+    assert (f"<title>{first.day:%Y-%m-%d}: {int(first['items'])} items, "
+            f"{int(first.flagged)} flagged</title>") in svg
+    assert "no capture times" in timeline_svg(frame.iloc[0:0])
 
 
 def test_hit_places_put_verified_matches_and_candidate_schools_on_the_map(tmp_path):

@@ -188,6 +188,6 @@ def test_place_names_are_data_never_template_code(new_case):
     layers = case_layers(new_case, schools=[{"name": hostile, "lat": 51.5, "lon": -0.1,
                                              "score": 0.5, "explanation": "{# x #}"}])
     html = map_html(build_map(layers))
-    assert "49" not in re.findall(r"var data = (\[.*?\]);", html)[-2]
+    assert "49" not in re.findall(r"_rows = (\[.*?\]);", html)[-2]
     assert "<script>alert(1)" not in html
     assert "\\u007b\\u007b 7 * 7 \\u007d\\u007d" in html

@@ -25,6 +25,8 @@ from workbench.errors import CaseError
 
 CASE_ENV = "WORKBENCH_CASE"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+# Output metadata key: the workbench Voila template writes such HTML outputs into the page.
+STATIC_FLAG = "workbench_static"
 DISCLAIMER = (
     "Scores are leads for a trained person, never verdicts. Age and emotion estimates are "
     "unreliable on children and across demographics. Thumbnails are blurred."
@@ -35,6 +37,7 @@ _STYLE = """<style>
 .wb-table td.num, .wb-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .wb-note { color: #6b5200; background: #fff6d6; padding: 6px 10px; border-radius: 4px; }
 .wb-h { font-size: 15px; font-weight: 600; margin: 10px 0 2px; }
+.wb-tables { display: flex; flex-flow: row wrap; justify-content: flex-start; }
 </style>"""
 
 
@@ -120,6 +123,39 @@ class OverviewParts:
     timeline: dict[str, Any] | None
 
 
+def summary_html(case: Any) -> str:
+    """Header, disclaimer and the three tables (counts, hits by criterion, review status)."""
+    counts = data.case_counts(case)
+    tables = "".join(
+        f"<div><div class='wb-h'>{title}</div>{table}</div>" for title, table in (
+            ("Counts", counts_table(counts)),
+            ("Hits by criterion", html_table(data.hits_by_criterion(case), "hits-by-criterion")),
+            ("Review status (flagged items)",
+             html_table(data.review_status(case), "review-status"))))
+    return (f"{_STYLE}<h2 style='margin:4px 0'>Case overview: "
+            f"{html.escape(str(counts['case']))}</h2>"
+            f"<div class='wb-note'>{html.escape(DISCLAIMER)}</div>"
+            f"<div class='wb-tables'>{tables}</div>")
+
+
+def map_section_html(
+    case: Any,
+    schools: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    last_seen: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    thumbnails: int = 30,
+    map_height: str = "480px",
+) -> str:
+    """The map's title and the offline map in an iframe; arguments as :func:`case_overview`."""
+    from workbench.geo.maps import build_map, case_layers, map_iframe
+
+    if schools is None and last_seen is None:
+        schools, last_seen = data.hit_places(case)
+    layers = case_layers(case, schools=schools, last_seen=last_seen, thumbnails=thumbnails)
+    shown = layers.counts()
+    return (f"{_STYLE}<div class='wb-h'>Map ({shown['evidence']} geotagged items, "
+            f"{shown['hits']} flagged)</div>" + map_iframe(build_map(layers), height=map_height))
+
+
 def overview_parts(
     case: Any,
     schools: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
@@ -127,38 +163,18 @@ def overview_parts(
     thumbnails: int = 30,
     map_height: str = "480px",
 ) -> OverviewParts:
-    """Build the overview's pieces; arguments as :func:`case_overview`."""
+    """Build the overview's pieces as widgets; arguments as :func:`case_overview`."""
     import ipywidgets as widgets
-
-    from workbench.geo.maps import build_map, case_layers, map_iframe
 
     if isinstance(case, (str, os.PathLike)):
         case = open_case_readonly(case)
-    counts = data.case_counts(case)
-    header = widgets.HTML(
-        f"{_STYLE}<h2 style='margin:4px 0'>Case overview: {html.escape(str(counts['case']))}"
-        f"</h2><div class='wb-note'>{html.escape(DISCLAIMER)}</div>")
-    tables = widgets.HBox([
-        widgets.HTML(f"<div class='wb-h'>Counts</div>{counts_table(counts)}"),
-        widgets.HTML("<div class='wb-h'>Hits by criterion</div>"
-                     + html_table(data.hits_by_criterion(case), "hits-by-criterion")),
-        widgets.HTML("<div class='wb-h'>Review status (flagged items)</div>"
-                     + html_table(data.review_status(case), "review-status")),
-    ], layout=widgets.Layout(flex_flow="row wrap", justify_content="flex-start"))
-    if schools is None and last_seen is None:
-        schools, last_seen = data.hit_places(case)
-    layers = case_layers(case, schools=schools, last_seen=last_seen, thumbnails=thumbnails)
-    shown = layers.counts()
-    map_box = widgets.VBox([
-        widgets.HTML(f"{_STYLE}<div class='wb-h'>Map ({shown['evidence']} geotagged items, "
-                     f"{shown['hits']} flagged)</div>"),
-        widgets.HTML(map_iframe(build_map(layers), height=map_height),
-                     layout=widgets.Layout(width="100%")),
-    ], layout=widgets.Layout(width="100%"))
+    full = widgets.Layout(width="100%")
     frame = data.timeline(case)
     return OverviewParts(
-        summary=widgets.VBox([header, tables], layout=widgets.Layout(width="100%")),
-        map=map_box,
+        summary=widgets.VBox([widgets.HTML(summary_html(case), layout=full)], layout=full),
+        map=widgets.VBox([widgets.HTML(
+            map_section_html(case, schools, last_seen, thumbnails, map_height), layout=full)],
+            layout=full),
         timeline=timeline_spec(frame) if len(frame) else None,
     )
 
@@ -190,26 +206,100 @@ def case_overview(
                         layout=widgets.Layout(width="100%"))
 
 
-def show_case_overview(case: Any, **kwargs: Any) -> OverviewParts:
-    """Display the overview as three outputs: tables, map, then the timeline.
+def show_static(fragment: str) -> None:
+    """Display an HTML fragment that the workbench Voila template writes into the page.
 
-    What the Voila dashboard uses: separate outputs let the page draw the tables and the
-    map while the plotly extension (several MB of JavaScript) is still loading. Keyword
-    arguments as :func:`case_overview`.
+    The metadata flag asks the template to put the HTML in the page as the server streams
+    it, so the browser draws it without waiting for Voila's JavaScript, the kernel's
+    websocket or any widget state.
     """
-    import ipywidgets as widgets
     from IPython.display import display
 
-    parts = overview_parts(case, **kwargs)
-    display(parts.summary)
-    display(parts.map)
-    # Inside an Output widget: Voila 0.5 renders a bare plotly output of a cell with a
-    # broken renderer ("setData is not a function"); through the widget it draws.
-    timeline_out = widgets.Output(layout=widgets.Layout(width="100%"))
-    with timeline_out:
-        _display_timeline(parts.timeline, display)
-    display(timeline_out)
-    return parts
+    display({"text/html": fragment}, raw=True, metadata={STATIC_FLAG: True})
+
+
+def show_summary(case: Any) -> None:
+    """Dashboard cell: header, disclaimer and tables (a case object or path)."""
+    if isinstance(case, (str, os.PathLike)):
+        case = open_case_readonly(case)
+    show_static(summary_html(case))
+
+
+def show_map(case: Any, **kwargs: Any) -> None:
+    """Dashboard cell: the offline map; keyword arguments as :func:`map_section_html`."""
+    if isinstance(case, (str, os.PathLike)):
+        case = open_case_readonly(case)
+    show_static(map_section_html(case, **kwargs))
+
+
+def show_timeline(case: Any) -> None:
+    """Dashboard cell: items and flagged items per capture day, as inline SVG."""
+    if isinstance(case, (str, os.PathLike)):
+        case = open_case_readonly(case)
+    show_static(timeline_svg(data.timeline(case)))
+
+
+def show_case_overview(case: Any, **kwargs: Any) -> None:
+    """Display the whole overview as static HTML: tables, map, timeline.
+
+    What the Voila dashboard shows, in one call (the dashboard notebook calls the three
+    parts from separate cells so that Voila streams the tables before the map is built).
+    No widgets: the dashboard is read-only, and widget state would make the page wait for
+    the kernel's websocket before drawing anything. Keyword arguments go to
+    :func:`map_section_html`.
+    """
+    if isinstance(case, (str, os.PathLike)):
+        case = open_case_readonly(case)
+    show_summary(case)
+    show_map(case, **kwargs)
+    show_timeline(case)
+
+
+def timeline_svg(frame: pd.DataFrame, width: int = 900, height: int = 200) -> str:
+    """The capture timeline as inline SVG: bars of items per day, a line of flagged items.
+
+    Drawn on the server, so it needs no plotting library in the browser (plotly.js is
+    several MB of JavaScript to fetch and parse on each dashboard open). Each day has a
+    tooltip with its numbers.
+    """
+    if not len(frame):
+        return "<div class='wb-h'>Capture timeline</div><i>no capture times in this case</i>"
+    days = [d.strftime("%Y-%m-%d") for d in frame["day"]]
+    items = frame["items"].astype(int).tolist()
+    flagged = frame["flagged"].astype(int).tolist()
+    top = max(max(items), 1)
+    left, bottom, plot_h = 44, 22, height - 34
+    step = (width - left - 8) / len(days)
+    bar_w = max(step * 0.8, 1.0)
+
+    def y(value: int) -> float:
+        return round(height - bottom - plot_h * value / top, 1)
+
+    parts = []
+    for i, (day, n, f) in enumerate(zip(days, items, flagged, strict=True)):
+        x = round(left + i * step + (step - bar_w) / 2, 1)
+        parts.append(f'<rect class="wb-bar" x="{x}" y="{y(n)}" width="{round(bar_w, 1)}" '
+                     f'height="{round(height - bottom - y(n), 1)}" fill="#9bb7d4">'
+                     f"<title>{day}: {n} items, {f} flagged</title></rect>")
+    line = " ".join(f"{round(left + (i + 0.5) * step, 1)},{y(f)}" for i, f in enumerate(flagged))
+    parts.append(f'<polyline points="{line}" fill="none" stroke="#b2182b" stroke-width="2"/>')
+    ticks = {0: "start", len(days) // 2: "middle", len(days) - 1: "end"}
+    for i, anchor in sorted(ticks.items()):
+        x = left if anchor == "start" else (width - 8 if anchor == "end"
+                                            else round(left + (i + 0.5) * step, 1))
+        parts.append(f'<text x="{x}" y="{height - 6}" font-size="11" '
+                     f'text-anchor="{anchor}">{days[i]}</text>')
+    axis = height - bottom
+    parts.append(f'<line x1="{left}" y1="{axis}" x2="{width - 8}" y2="{axis}" stroke="#999"/>')
+    parts.append(f'<text x="{left - 4}" y="{y(top) + 4}" font-size="11" '
+                 f'text-anchor="end">{top}</text>'
+                 f'<text x="{left - 4}" y="{axis}" font-size="11" text-anchor="end">0</text>')
+    legend = ("<span style='color:#6d8fb5'>&#9632; items per capture day</span> &nbsp; "
+              "<span style='color:#b2182b'>&#9472; flagged items</span>")
+    return (f"<div class='wb-h'>Capture timeline</div><div style='font-size:12px'>{legend}"
+            f'</div><svg class="wb-timeline" data-testid="timeline" viewBox="0 0 {width} '
+            f'{height}" width="100%" style="max-width:{width}px" role="img" '
+            f'aria-label="capture timeline">{"".join(parts)}</svg>')
 
 
 def _display_timeline(spec: dict[str, Any] | None, display: Any) -> None:

@@ -39,10 +39,27 @@ class ProbeResult:
     tables: dict[str, str] = field(default_factory=dict)
     evidence_markers: int = 0
     hit_markers: int = 0
-    plotly_charts: int = 0
+    charts: int = 0
+    map_redrawn: bool = False
     external_requests: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
     screenshot: Path | None = None
+
+
+class ProbeTimeout(TimeoutError):
+    """The page did not show the tables or settle its map in time.
+
+    Attributes:
+        result: what the browser saw until then; ``result.console`` holds every console
+            message, page error and failed request, with seconds since navigation.
+        page_html: the page's DOM when it gave up (what was on screen).
+    """
+
+    def __init__(self, message: str, result: ProbeResult, page_html: str) -> None:
+        super().__init__(message)
+        self.result = result
+        self.page_html = page_html
 
 
 def _is_local(url: str) -> bool:
@@ -53,6 +70,13 @@ def _counts(frame) -> tuple[int, int]:
     """(all geotagged items, flagged items) currently drawn in the map frame."""
     return (frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-evidence", "wb-evidence"]),
             frame.evaluate(_LAYER_COUNT_JS, ["wb-cluster-hit", "wb-hit"]))
+
+
+def _page_html(page) -> str:
+    try:
+        return str(page.content())
+    except Exception as error:  # noqa: BLE001 - a diagnostic must not hide the timeout
+        return f"(page content unavailable: {error})"
 
 
 def probe_dashboard(url: str, expect_evidence: int | None = None,
@@ -68,9 +92,16 @@ def probe_dashboard(url: str, expect_evidence: int | None = None,
         timeout_s: give up after this long.
         screenshot: where to save a full-page PNG once drawn.
 
+    Raises:
+        ProbeTimeout: the tables or the map did not show in time (with what the browser
+            saw: console messages, page errors, failed requests, the page's DOM).
+
     ``open_s`` is from the start of navigation until tables and the first markers are on
     screen (before any layer is switched on); ``tables_s`` until the tables alone are.
+    ``map_redrawn`` says the map's frame was replaced after it had drawn (it would flash
+    and draw a second time).
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     result = ProbeResult()
@@ -89,16 +120,36 @@ def probe_dashboard(url: str, expect_evidence: int | None = None,
 
             context.route("**/*", route)
             page = context.new_page()
-            page.on("pageerror", lambda error: result.js_errors.append(str(error)))
-            page.on("console", lambda msg: result.js_errors.append(msg.text)
-                    if msg.type == "error" else None)
-            page.on("websocket", lambda ws: None if _is_local(ws.url)
-                    else result.external_requests.append(ws.url))
+            start = time.perf_counter()
+
+            def note(kind: str, text: str) -> None:
+                result.console.append(f"{time.perf_counter() - start:7.2f} s {kind}: {text}")
+
+            def on_console(msg) -> None:
+                note(f"console.{msg.type}", msg.text)
+                if msg.type == "error":
+                    result.js_errors.append(msg.text)
+
+            def on_page_error(error) -> None:
+                note("page error", str(error))
+                result.js_errors.append(str(error))
+
+            page.on("console", on_console)
+            page.on("pageerror", on_page_error)
+            page.on("requestfailed", lambda request: note(
+                "request failed", f"{request.url[:200]} {request.failure}"))
+            page.on("websocket", lambda ws: (
+                note("websocket", ws.url), ws.on("close", lambda _: note("websocket closed", "")),
+                None if _is_local(ws.url) else result.external_requests.append(ws.url)))
             start = time.perf_counter()
             deadline = start + timeout_s
-            page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
-            page.wait_for_selector("[data-testid=counts]", state="visible",
-                                   timeout=timeout_s * 1000)
+            try:
+                page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+                page.wait_for_selector("[data-testid=counts]", state="visible",
+                                       timeout=timeout_s * 1000)
+            except PlaywrightTimeout as error:
+                raise ProbeTimeout(f"the tables did not show within {timeout_s:.0f} s",
+                                   result, _page_html(page)) from error
             result.tables_s = time.perf_counter() - start
             frame = None
             drawn_at = None
@@ -116,10 +167,24 @@ def probe_dashboard(url: str, expect_evidence: int | None = None,
                 last = shown
                 page.wait_for_timeout(150 if drawn_at else 25)
             else:
-                raise TimeoutError(f"the map did not settle within {timeout_s:.0f} s "
-                                   f"(last counts {last})")
+                raise ProbeTimeout(f"the map did not settle within {timeout_s:.0f} s "
+                                   f"(last counts {last})", result, _page_html(page))
             result.open_s = (drawn_at or time.perf_counter()) - start
             result.evidence_markers, result.hit_markers = last
+            # Once Voila's own JavaScript has finished (its progress note is gone), the map
+            # must still be the frame that drew first: a moved iframe reloads and draws again.
+            frame.evaluate("() => { window.wbProbeMark = true; }")
+            try:
+                page.wait_for_selector("#loading", state="detached",
+                                       timeout=max(deadline - time.perf_counter(), 1) * 1000)
+            except PlaywrightTimeout as error:
+                raise ProbeTimeout("Voila's page never finished loading", result,
+                                   _page_html(page)) from error
+            page.wait_for_timeout(300)
+            result.map_redrawn = frame.is_detached() or not frame.evaluate(
+                "() => window.wbProbeMark === true")
+            if result.map_redrawn:
+                frame = [f for f in page.frames if f != page.main_frame][0]
             if expect_evidence is not None and result.evidence_markers != expect_evidence:
                 # With hits, all items start hidden: switch them on as a person would.
                 frame.locator(".leaflet-control-layers-overlays label",
@@ -131,11 +196,8 @@ def probe_dashboard(url: str, expect_evidence: int | None = None,
                 result.evidence_markers = _counts(frame)[0]
             for table in page.locator("table[data-testid]").all():
                 result.tables[table.get_attribute("data-testid")] = table.inner_text()
-            try:
-                page.wait_for_selector(".js-plotly-plot", timeout=15_000)
-            except Exception:  # noqa: BLE001 - a missing chart is reported, not raised
-                pass
-            result.plotly_charts = page.locator(".js-plotly-plot").count()
+            # Charts: the dashboard's server-drawn SVG timeline, or plotly charts.
+            result.charts = page.locator("svg.wb-timeline, .js-plotly-plot").count()
             page.wait_for_timeout(300)  # let late errors and requests arrive
             if screenshot:
                 result.screenshot = Path(screenshot)

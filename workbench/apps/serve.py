@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import CaseError, WorkbenchError
 
@@ -84,8 +85,20 @@ def dashboard_env(case_dir: Path, base: dict[str, str] | None = None) -> dict[st
 
 def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
                     token: str | None = None, preheat: bool = False,
-                    wait_s: float = 60.0, quiet: bool = True) -> Dashboard:
+                    wait_s: float = 60.0, quiet: bool = True,
+                    log_path: str | os.PathLike[str] | None = None,
+                    debug: bool = False) -> Dashboard:
     """Start Voila for a case in the background and wait until it accepts connections.
+
+    Args:
+        case_dir: the case folder.
+        port: port on 127.0.0.1 (default: a free one).
+        token: access token (default: a fresh random one).
+        preheat: Voila's pre-heated kernel pool (see :func:`voila_command`).
+        wait_s: how long to wait for Voila to listen.
+        quiet: discard Voila's log (ignored when ``log_path`` is given).
+        log_path: write Voila's log (and its kernels' output) to this file.
+        debug: log at debug level: each cell as it runs and every kernel message.
 
     Raises:
         CaseError: ``case_dir`` is not a case.
@@ -97,10 +110,23 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
                         "`workbench case init` and ingest evidence first")
     port = port or free_port()
     token = token or secrets.token_urlsafe(24)
-    output = subprocess.DEVNULL if quiet else None
-    process = subprocess.Popen(voila_command(port, token, preheat=preheat),
-                               env=dashboard_env(case_path), stdout=output, stderr=output,
-                               cwd=str(DASHBOARD.parent))
+    command = voila_command(port, token, preheat=preheat)
+    if debug:
+        command.append("--debug")
+    log = None
+    if log_path is not None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "ab")  # noqa: SIM115 - the server outlives this function
+        output: Any = log
+    else:
+        output = subprocess.DEVNULL if quiet else None
+    try:
+        process = subprocess.Popen(command, env=dashboard_env(case_path), stdout=output,
+                                   stderr=subprocess.STDOUT if log else output,
+                                   cwd=str(DASHBOARD.parent))
+    finally:
+        if log is not None:
+            log.close()  # the child has its own copy of the file descriptor
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -29,6 +29,9 @@ HEAT_JS = [(
     "leaflet_heat.min.js",
 )]
 
+# Index of the hit count in a point row (see POINT_JS and maps.evidence_rows).
+ROW_HITS = 9
+
 # One popup builder shared by every point layer. Rows are compact arrays so that large
 # cases stay small; popups are built lazily, only when a person opens one.
 POINT_JS = r"""
@@ -41,7 +44,7 @@ function wbColor(score, fallback) {
   if (score === null || score === undefined) { return fallback; }
   return score >= 0.8 ? "#b2182b" : (score >= 0.5 ? "#ef8a62" : "#f4c542");
 }
-/* row: [lat, lon, title, score, time, id, detail, thumb, link] */
+/* row: [lat, lon, title, score, time, id, detail, thumb, link, hits] */
 function wbPoint(row, style) {
   var marker = L.circleMarker([row[0], row[1]], {
     radius: style.radius, color: "#333", weight: 1, fillOpacity: 0.85,
@@ -137,9 +140,9 @@ def point_layer_class() -> type:
         _template = Template(
             """
             {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = (function () {
+            var {{ this.get_name() }}_rows = {{ this.rows_js }};
+            var {{ this.get_name() }} = (function (data) {
                 {{ this.point_js }}
-                var data = {{ this.rows_json }};
                 var style = {{ this.style_json }};
                 var map = {{ this._parent.get_name() }};
                 if (style.pane && !map.getPane(style.pane)) {
@@ -147,8 +150,6 @@ def point_layer_class() -> type:
                     // a single flagged item or a place.
                     map.createPane(style.pane).style.zIndex = 650;
                 }
-                var markers = new Array(data.length);
-                for (var i = 0; i < data.length; i++) { markers[i] = wbPoint(data[i], style); }
                 {%- if this.cluster %}
                 var group = L.markerClusterGroup({
                     showCoverageOnHover: false,
@@ -161,22 +162,44 @@ def point_layer_class() -> type:
                         return icon;
                     }
                 });
-                group.addLayers(markers);
                 {%- else %}
-                var group = L.featureGroup(markers);
+                var group = L.featureGroup();
+                {%- endif %}
+                function build() {
+                    var markers = new Array(data.length);
+                    for (var i = 0; i < data.length; i++) { markers[i] = wbPoint(data[i], style); }
+                    {%- if this.cluster %}
+                    group.addLayers(markers);
+                    {%- else %}
+                    for (var j = 0; j < markers.length; j++) { group.addLayer(markers[j]); }
+                    {%- endif %}
+                }
+                {%- if this.show %}
+                build();
+                {%- else %}
+                // Hidden on opening: its markers are made when a person switches it on, so
+                // a big case does not pay for thousands of markers nobody sees yet.
+                group.once("add", build);
                 {%- endif %}
                 return group;
-            })();
+            })({{ this.get_name() }}_rows);
             {% endmacro %}
             """
         )
 
         def __init__(self, rows: list[list[Any]], name: str, style: dict[str, Any],
-                     cluster: bool, show: bool = True) -> None:
+                     cluster: bool, show: bool = True, source: Any = None) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "PointLayer"
-            self.rows = rows
-            self.rows_json = safe_json(rows)
+            if source is None:
+                self.rows = rows
+                self.rows_js = safe_json(rows)
+            else:
+                # The flagged subset of another layer's rows, filtered in the browser: the
+                # page carries each item (and its thumbnail) once.
+                self.rows = [row for row in source.rows if row[ROW_HITS] > 0]
+                self.rows_js = (f"{source.get_name()}_rows.filter("
+                                f"function (r) {{ return r[{ROW_HITS}] > 0; }})")
             self.style_json = json.dumps(style)  # our own settings, no user text
             self.cluster = cluster
             self.point_js = POINT_JS
@@ -196,18 +219,24 @@ def heat_layer_class() -> type:
         _template = Template(
             """
             {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.heatLayer({{ this.rows_json }},
+            var {{ this.get_name() }} = L.heatLayer({{ this.rows_js }},
                                                     {{ this.heat_options|tojson }});
             {% endmacro %}
             """
         )
 
-        def __init__(self, rows: list[list[float]], name: str, show: bool = False,
-                     **options: Any) -> None:
+        def __init__(self, rows: list[list[float]] | None, name: str, show: bool = False,
+                     source: Any = None, **options: Any) -> None:
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "HeatLayer"
-            self.rows = rows
-            self.rows_json = safe_json(rows)
+            if source is None:
+                self.rows = rows or []
+                self.rows_js = safe_json(self.rows)
+            else:
+                # Coordinates of a point layer's rows, taken in the browser (sent once).
+                self.rows = [[row[0], row[1]] for row in source.rows]
+                self.rows_js = (f"{source.get_name()}_rows.map("
+                                "function (r) { return [r[0], r[1]]; })")
             self.heat_options = options
 
     return HeatLayer

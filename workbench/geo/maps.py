@@ -88,7 +88,8 @@ def _text(value: Any) -> str:
 
 
 def evidence_rows(frame: pd.DataFrame, item_link: str | None = None) -> list[list[Any]]:
-    """Compact popup rows for geotagged items: ``[lat, lon, title, score, time, id, ...]``."""
+    """Compact popup rows for geotagged items: ``[lat, lon, title, score, time, id, detail,
+    thumb, link, hits]``."""
     # Plain Python lists first: iterating pandas (Arrow-backed) columns row by row cost
     # a quarter of a second on 10,000 items.
     cols = {c: frame[c].tolist() for c in ("lat", "lon", "hits", "kind", "sources", "review",
@@ -103,14 +104,14 @@ def evidence_rows(frame: pd.DataFrame, item_link: str | None = None) -> list[lis
         item = cols["id"][i]
         rows.append([round(float(cols["lat"][i]), 6), round(float(cols["lon"][i]), 6), title,
                      _num(cols["score"][i]), _text(cols["captured_at"][i]), item, detail,
-                     _text(cols["thumb"][i]), item_link.format(id=item) if item_link else ""])
+                     _text(cols["thumb"][i]), item_link.format(id=item) if item_link else "", hits])
     return rows
 
 
 def place_rows(frame: pd.DataFrame) -> list[list[Any]]:
     """Compact popup rows for schools and last-seen places."""
     return [[round(float(r.lat), 6), round(float(r.lon), 6), _text(r.name), _num(r.score),
-             "", "", _text(r.explanation), "", ""] for r in frame.itertuples(index=False)]
+             "", "", _text(r.explanation), "", "", 0] for r in frame.itertuples(index=False)]
 
 
 def _bounds(layers: MapLayers) -> list[list[float]] | None:
@@ -153,22 +154,25 @@ def build_map(layers: MapLayers, options: MapOptions | None = None) -> Any:
     # map opens on the flagged items over a heat map of everything; all items are one
     # click away in the layer control.
     has_hits = len(layers.hits) > 0
-    fmap.add_child(point_layer(
+    # One array of every geotagged item goes into the page; the flagged layer and the heat
+    # map are taken from it in the browser rather than sent again.
+    evidence = point_layer(
         evidence_rows(layers.evidence, options.item_link), "All geotagged items",
         {**base_style, "color": "#4a6fa5", "className": "wb-point wb-evidence",
          "clusterClass": "wb-cluster-evidence"},
         cluster=options.cluster, show=not has_hits,
-    ), name="wb_evidence")
+    )
+    fmap.add_child(evidence, name="wb_evidence")
     fmap.add_child(point_layer(
-        evidence_rows(layers.hits, options.item_link), "Flagged items (hits)",
+        [], "Flagged items (hits)",
         {**base_style, "radius": 7, "color": "#b2182b", "className": "wb-point wb-hit",
          "clusterClass": "wb-cluster-hit", "byScore": True, "pane": "wbTop"},
-        cluster=options.cluster,
+        cluster=options.cluster, source=evidence,
     ), name="wb_hits")
     if options.heat and len(layers.evidence):
         fmap.add_child(heat_layer_class()(
-            layers.evidence[["lat", "lon"]].round(5).values.tolist(),
-            name="Heat: geotagged items", show=has_hits, radius=14, blur=18, minOpacity=0.3,
+            None, name="Heat: geotagged items", show=has_hits, source=evidence,
+            radius=14, blur=18, minOpacity=0.3,
         ), name="wb_heat")
     fmap.add_child(point_layer(
         place_rows(layers.schools), "Candidate schools",
