@@ -11,6 +11,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=["dlib", "engine"], default="dlib",
                         help="dlib: direct dlib pipeline; engine: the workbench FaceEngine")
     parser.add_argument("--no-flip", action="store_true", help="no horizontal-flip averaging")
+    parser.add_argument("--jitter", type=int, default=0,
+                        help="dlib's random jitters per view, averaged (each costs a forward "
+                        "pass; dlib's authors report LFW with jitter)")
+    parser.add_argument("--detector", default="hog",
+                        help="engine backend only: hog (default), yunet, cnn")
     parser.add_argument("--workers", type=int, default=1, help="embedding processes (default 1)")
     parser.add_argument("--cache-dir", type=Path, help="embedding cache folder "
                         "(default $WORKBENCH_CACHE or ~/.cache/workbench)")
@@ -54,6 +59,12 @@ def _factory(args: argparse.Namespace, **extra: object):
 
     from workbench.eval.embedders import BACKENDS
 
+    if args.backend == "engine":
+        extra = {"detector": args.detector, "jitters": args.jitter, **extra}
+    elif args.detector != "hog":
+        raise SystemExit("--detector needs --backend engine (the dlib backend is HOG only)")
+    else:
+        extra = {"jitter": args.jitter, **extra}
     return partial(BACKENDS[args.backend], flip=not args.no_flip, **extra)
 
 

@@ -151,12 +151,14 @@ class EngineEmbedder:
         fallback_center: the engine's central-square fallback on a missed detection.
         detector: the engine's detector name.
         pick: ``central`` (LFW) or ``largest`` face.
+        jitters: the engine's random jitters per view.
     """
 
     flip: bool = True
     fallback_center: float | None = 0.4
     detector: str = "hog"
     pick: str = "central"
+    jitters: int = 0
 
     def __post_init__(self) -> None:
         self._engine: Any = None
@@ -167,12 +169,14 @@ class EngineEmbedder:
 
             self._engine = FaceEngine(FaceSettings(
                 detector=self.detector, flip=self.flip, fallback_center=self.fallback_center,
-                attributes=False, landmarks=5))
+                jitters=self.jitters, attributes=False, landmarks=5))
         return self._engine
 
     @property
     def embedding_key(self) -> str:
         extra = [f"flip={int(self.flip)}", f"fallback={self.fallback_center}", f"pick={self.pick}"]
+        if self.jitters:
+            extra.append(f"jitter={self.jitters}")
         return "+".join([self.engine().embedding_key, *extra])
 
     def __call__(self, image: np.ndarray) -> np.ndarray | None:
