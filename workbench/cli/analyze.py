@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--detector", default="hog",
                         help="hog (default; dlib HOG), yunet (libfacedetection: ~7x faster, finds turned "
                         "faces), cnn (dlib MMOD, slow), or deepface:<name> with imported weights")
+    parser.add_argument("--detector-threshold", type=float, default=0.6,
+                        help="yunet confidence cut, 0-1 (default 0.6; lower finds more faces "
+                        "and more false ones)")
     parser.add_argument("--upsample", type=int, default=1,
                         help="detector upsampling: 1 finds faces from ~40 px (default), 0 from "
                         "~80 px, 4x faster")
@@ -34,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _analyze(args: argparse.Namespace) -> int:
     from workbench.faces import FaceSettings, analyze_case
 
-    settings = FaceSettings(detector=args.detector, upsample=args.upsample,
+    settings = FaceSettings(detector=args.detector, detector_threshold=args.detector_threshold,
+                            upsample=args.upsample,
                             hog_gray=args.hog_gray, attributes=not args.no_attributes)
     import os
 
