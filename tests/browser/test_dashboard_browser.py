@@ -76,3 +76,30 @@ def test_dashboard_refuses_requests_without_the_token(served_case):
             body = response.read().decode("utf-8", "replace")
             assert "/login" in response.geturl(), f"{url} served without the token"
         assert "browser-test" not in body and "data-testid" not in body
+
+
+def test_preheated_dashboard_reads_the_case_when_visited(tmp_path_factory):
+    """What `workbench dashboard` serves by default: a kernel waits with its imports done,
+    and the numbers are those of the moment of the visit, not of the server's start."""
+    from workbench.apps.probe import probe_dashboard
+    from workbench.apps.serve import start_dashboard
+    from workbench.geo.synthetic import populate_synthetic_case
+    from workbench.store import Case
+
+    folder = tmp_path_factory.mktemp("preheat") / "case"
+    case = Case.init(folder, name="preheat-test")
+    populate_synthetic_case(case, n_items=150, n_images=4, seed=3)
+    case.close()
+    dashboard = start_dashboard(folder, preheat=True, wait_ready=True, wait_s=180)
+    try:
+        assert dashboard.ready, "the pre-heated kernel never reached wait_for_visit()"
+        with Case.open(folder) as case:  # the case changes after the kernel is ready
+            populate_synthetic_case(case, n_items=7, n_images=0, seed=99)
+            total = case.summary()["evidence"]
+        result = probe_dashboard(dashboard.url, screenshot=ARTIFACTS / "preheated.png")
+    finally:
+        dashboard.stop()
+    assert result.external_requests == [] and result.js_errors == []
+    assert not result.map_redrawn and result.hit_markers > 0
+    counts_table = dict(line.split("\t") for line in result.tables["counts"].splitlines()[1:])
+    assert int(counts_table["items"]) == total == 157

@@ -27,6 +27,10 @@ CASE_ENV = "WORKBENCH_CASE"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 # Output metadata key: the workbench Voila template writes such HTML outputs into the page.
 STATIC_FLAG = "workbench_static"
+# Set to "True" by Voila in the kernels of its pre-heated pool.
+VOILA_PREHEAT_ENV = "VOILA_PREHEAT"
+# Set by workbench.apps.serve: the file to create once a pre-heated kernel waits for a visit.
+READY_ENV = "WORKBENCH_DASHBOARD_READY"
 DISCLAIMER = (
     "Scores are leads for a trained person, never verdicts. Age and emotion estimates are "
     "unreliable on children and across demographics. Thumbnails are blurred."
@@ -204,6 +208,41 @@ def case_overview(
         _display_timeline(parts.timeline, display)
     return widgets.VBox([parts.summary, parts.map, timeline_out],
                         layout=widgets.Layout(width="100%"))
+
+
+def warm_up() -> None:
+    """Import and prime what a dashboard visit uses, before any case is read.
+
+    With pre-heated kernels (the default of ``workbench dashboard``) the notebook runs this
+    before :func:`wait_for_visit`, so imports, template compilation and reading the
+    vendored Leaflet files happen while nobody waits.
+    """
+    import workbench.review.thumbs  # noqa: F401 - thumbnails of the top-scoring items
+    import workbench.store  # noqa: F401
+    from workbench.geo.layers import MapLayers
+    from workbench.geo.maps import build_map, map_iframe
+
+    map_iframe(build_map(MapLayers()))  # an empty map: folium, templates, inlined assets
+    timeline_svg(pd.DataFrame({"day": pd.to_datetime(["2024-01-01"]), "items": [1],
+                               "flagged": [0]}))
+
+
+def wait_for_visit() -> None:
+    """In a pre-heated Voila kernel, block until a person opens the page; else return.
+
+    Everything the notebook runs after this reads the case at the moment of the visit, so
+    a pre-heated dashboard never shows numbers from when the server started. Voila's
+    helper is imported only in that mode: importing Voila costs seconds.
+    """
+    if os.environ.get(VOILA_PREHEAT_ENV) != "True":
+        return
+    from voila.utils import wait_for_request
+
+    ready = os.environ.get(READY_ENV)
+    if ready:
+        # Tells `workbench dashboard` that a visit will now be fast (it prints the URL).
+        Path(ready).touch()
+    wait_for_request()
 
 
 def show_static(fragment: str) -> None:

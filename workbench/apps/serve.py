@@ -1,6 +1,6 @@
 """Serve the supervisor dashboard of a case with Voila, on this machine only.
 
-    python -m workbench.apps.serve CASE_DIR [--port 8866] [--token TOKEN] [--preheat]
+    python -m workbench.apps.serve CASE_DIR [--port 8866] [--token TOKEN] [--no-preheat]
 
 Voila listens on 127.0.0.1 only, access needs the token printed in the URL (a fresh
 random one unless given), and the page uses the workbench's Voila template, which asks
@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,11 @@ REPO = Path(__file__).resolve().parent.parent.parent
 DASHBOARD = REPO / "dashboards" / "case_overview.ipynb"
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
 TEMPLATE = "workbench"
+# File a pre-heated kernel creates when it waits for a visit (see overview.wait_for_visit).
+READY_ENV = "WORKBENCH_DASHBOARD_READY"
 HOST = "127.0.0.1"
+# How long `workbench dashboard` waits for its pre-heated kernel before printing the URL.
+READY_WAIT_S = 120.0
 
 
 class DashboardError(WorkbenchError):
@@ -35,12 +41,18 @@ class DashboardError(WorkbenchError):
 
 @dataclass
 class Dashboard:
-    """A running Voila server: its process and the URL (with token) to open."""
+    """A running Voila server: its process and the URL (with token) to open.
+
+    ``ready`` is True once a pre-heated kernel has reached ``overview.wait_for_visit()``
+    (only checked when started with ``wait_ready``).
+    """
 
     process: subprocess.Popen[bytes]
     url: str
     port: int
     token: str
+    ready_dir: Path | None = None
+    ready: bool = False
 
     def stop(self) -> None:
         """Stop the server (and its kernels) and wait for it to exit."""
@@ -51,6 +63,8 @@ class Dashboard:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        if self.ready_dir is not None:
+            shutil.rmtree(self.ready_dir, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -70,6 +84,8 @@ def voila_command(port: int, token: str, notebook: Path = DASHBOARD,
         "--VoilaConfiguration.show_tracebacks=False",
     ]
     if preheat:
+        # One kernel waits, imports done, in the dashboard's wait_for_visit(); the next
+        # is started a second after a visit takes it.
         command += ["--preheat_kernel=True", "--pool_size=1"]
     return command
 
@@ -87,7 +103,7 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
                     token: str | None = None, preheat: bool = False,
                     wait_s: float = 60.0, quiet: bool = True,
                     log_path: str | os.PathLike[str] | None = None,
-                    debug: bool = False) -> Dashboard:
+                    debug: bool = False, wait_ready: bool = False) -> Dashboard:
     """Start Voila for a case in the background and wait until it accepts connections.
 
     Args:
@@ -95,10 +111,13 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
         port: port on 127.0.0.1 (default: a free one).
         token: access token (default: a fresh random one).
         preheat: Voila's pre-heated kernel pool (see :func:`voila_command`).
-        wait_s: how long to wait for Voila to listen.
+        wait_s: how long to wait for Voila to listen (and, with ``wait_ready``, for the
+            pre-heated kernel).
         quiet: discard Voila's log (ignored when ``log_path`` is given).
         log_path: write Voila's log (and its kernels' output) to this file.
         debug: log at debug level: each cell as it runs and every kernel message.
+        wait_ready: with ``preheat``, also wait until the first kernel is ready for a visit
+            (sets ``Dashboard.ready``; False if it was not within ``wait_s``).
 
     Raises:
         CaseError: ``case_dir`` is not a case.
@@ -113,6 +132,10 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
     command = voila_command(port, token, preheat=preheat)
     if debug:
         command.append("--debug")
+    env = dashboard_env(case_path)
+    ready_dir = Path(tempfile.mkdtemp(prefix="workbench-dashboard-"))
+    ready_file = ready_dir / "ready"
+    env[READY_ENV] = str(ready_file)
     log = None
     if log_path is not None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -121,30 +144,49 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
     else:
         output = subprocess.DEVNULL if quiet else None
     try:
-        process = subprocess.Popen(command, env=dashboard_env(case_path), stdout=output,
+        process = subprocess.Popen(command, env=env, stdout=output,
                                    stderr=subprocess.STDOUT if log else output,
                                    cwd=str(DASHBOARD.parent))
     finally:
         if log is not None:
             log.close()  # the child has its own copy of the file descriptor
     deadline = time.monotonic() + wait_s
+    dashboard = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise DashboardError(f"Voila exited with status {process.returncode}; run "
                                  f"`{' '.join(voila_command(port, '***'))}` to see why")
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            if sock.connect_ex((HOST, port)) == 0:
-                return Dashboard(process, f"http://{HOST}:{port}/?token={token}", port, token)
+        if dashboard is None:
+            with socket.socket() as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex((HOST, port)) == 0:
+                    dashboard = Dashboard(process, f"http://{HOST}:{port}/?token={token}",
+                                          port, token, ready_dir=ready_dir)
+                    if not (wait_ready and preheat):
+                        return dashboard
+        elif ready_file.exists():
+            dashboard.ready = True
+            return dashboard
         time.sleep(0.2)
+    if dashboard is not None:
+        return dashboard  # listening, but the pre-heated kernel is not ready yet
     process.terminate()
     raise DashboardError(f"Voila did not listen on {HOST}:{port} within {wait_s:.0f} s")
 
 
 def serve(case_dir: str | os.PathLike[str], port: int = 8866, token: str | None = None,
-          preheat: bool = False) -> int:
-    """Run the dashboard in the foreground until Ctrl-C; print the URL with its token."""
-    dashboard = start_dashboard(case_dir, port=port, token=token, preheat=preheat, quiet=False)
+          preheat: bool = True) -> int:
+    """Run the dashboard in the foreground until Ctrl-C; print the URL with its token.
+
+    ``preheat`` (the default) keeps one kernel ready for the next visit: it has run the
+    dashboard notebook up to ``overview.wait_for_visit()`` (imports, map templates,
+    vendored assets), and reads the case only when a person opens the page.
+    """
+    dashboard = start_dashboard(case_dir, port=port, token=token, preheat=preheat, quiet=False,
+                                wait_s=READY_WAIT_S, wait_ready=True)
+    if preheat and not dashboard.ready:
+        print(f"workbench: the dashboard kernel was not ready within {READY_WAIT_S:.0f} s; "
+              "the first visit may be slow", file=sys.stderr)
     print(f"\nCase dashboard (read-only), this machine only:\n    {dashboard.url}\n"
           "Press Ctrl-C to stop.", flush=True)
     try:
@@ -159,8 +201,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (8866)")
     parser.add_argument("--token", default=None,
                         help="access token (default: a fresh random token, printed)")
-    parser.add_argument("--preheat", action="store_true",
-                        help="render the dashboard in advance so the first visit opens at once")
+    parser.add_argument("--preheat", action=argparse.BooleanOptionalAction, default=True,
+                        help="keep a kernel ready with its imports done, so a visit only reads "
+                        "the case (default; --no-preheat starts a kernel per visit)")
 
 
 def main(argv: list[str] | None = None) -> int:
