@@ -147,3 +147,24 @@ def test_hit_places_put_verified_matches_and_candidate_schools_on_the_map(tmp_pa
     assert [(p["name"], p["lat"], p["lon"]) for p in schools] == [
         (school.name, school.lat, school.lon)]
     case.close()
+
+
+def test_dashboard_preheats_by_default_and_a_cold_kernel_does_not_wait(monkeypatch, tmp_path):
+    import argparse
+    import time
+
+    from workbench.apps import overview, serve
+
+    parser = argparse.ArgumentParser()
+    serve.add_arguments(parser)
+    assert parser.parse_args(["CASE"]).preheat is True
+    assert parser.parse_args(["CASE", "--no-preheat"]).preheat is False
+    command = serve.voila_command(8866, "t", preheat=True)
+    assert "--preheat_kernel=True" in command and "--Voila.ip=127.0.0.1" in command
+    # Outside a pre-heated Voila kernel the notebook must not block, nor signal readiness.
+    ready = tmp_path / "ready"
+    monkeypatch.delenv(overview.VOILA_PREHEAT_ENV, raising=False)
+    monkeypatch.setenv(overview.READY_ENV, str(ready))
+    start = time.perf_counter()
+    overview.wait_for_visit()
+    assert time.perf_counter() - start < 0.5 and not ready.exists()

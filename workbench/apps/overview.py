@@ -213,9 +213,9 @@ def case_overview(
 def warm_up() -> None:
     """Import and prime what a dashboard visit uses, before any case is read.
 
-    With pre-heated kernels (the default of ``workbench dashboard``) the notebook runs this
-    before :func:`wait_for_visit`, so imports, template compilation and reading the
-    vendored Leaflet files happen while nobody waits.
+    With pre-heated kernels (the default of ``workbench dashboard``), :func:`wait_for_visit`
+    runs this before it waits, so imports, template compilation and reading the vendored
+    Leaflet files happen while nobody waits.
     """
     import workbench.review.thumbs  # noqa: F401 - thumbnails of the top-scoring items
     import workbench.store  # noqa: F401
@@ -230,13 +230,17 @@ def warm_up() -> None:
 def wait_for_visit() -> None:
     """In a pre-heated Voila kernel, block until a person opens the page; else return.
 
+    Before waiting it runs :func:`warm_up`, so the visit finds imports and templates ready.
     Everything the notebook runs after this reads the case at the moment of the visit, so
-    a pre-heated dashboard never shows numbers from when the server started. Voila's
-    helper is imported only in that mode: importing Voila costs seconds.
+    a pre-heated dashboard never shows numbers from when the server started. In a kernel
+    started for a visit (``--no-preheat``) it returns at once: warming up there would only
+    delay the tables. Voila's helper is imported only when pre-heated (it costs seconds).
     """
     if os.environ.get(VOILA_PREHEAT_ENV) != "True":
         return
     from voila.utils import wait_for_request
+
+    warm_up()
 
     ready = os.environ.get(READY_ENV)
     if ready:
