@@ -99,3 +99,88 @@ def test_search_face_stores_school_hits(case_with_face) -> None:
     assert {h.source for h in hits} == {f"{r.school.id} {r.school.name}" for r in results}
     assert any(c.fired for c in hits[0].conditions)
     assert set(case.runs().kind) == {"uniforms", "school_search"}
+
+
+@pytest.fixture()
+def geotagged_case(new_case, tmp_path: Path, person_factory):
+    """Two photos of one uniform: one geotagged in Tampa, one without a geotag."""
+    from workbench.store.faces import save_faces
+
+    shas = []
+    for seed, location in ((11, (27.95, -82.46)), (12, None)):
+        image, box, _ = person_factory(UNIFORM, seed=seed)
+        path = tmp_path / f"photo{seed}.png"
+        Image.fromarray(image).save(path)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        record = {"id": sha, "kind": "image", "width": image.shape[1], "height": image.shape[0]}
+        if location:
+            record.update(lat=location[0], lon=location[1])
+        with new_case.transaction():
+            new_case.add_evidence(record, str(path))
+        save_faces(new_case, Faces(evidence_id=[sha], xyxy=box[None], confidence=[0.99]), [sha])
+        shas.append(sha)
+    return new_case, shas
+
+
+def test_uniforms_then_search_seeded_from_the_case_geotags(geotagged_case, tmp_path: Path,
+                                                          capsys) -> None:
+    from workbench.schools.case_search import school_places
+    from workbench.schools.registry import load_registry
+
+    case, shas = geotagged_case
+    assert main(["uniforms", str(case.path), "--no-progress", "--search", "--top", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "schools: searched 2 faces" in out
+    runs = case.runs()
+    assert list(runs.kind) == ["uniforms", "school_search"]
+    priors = case.run(runs.id.iloc[-1]).params["priors"]
+    assert priors[f"{shas[0]}:0"].startswith("photo geotag 27.95")
+    # the photo without a geotag is placed by the case's geotags
+    assert priors[f"{shas[1]}:0"].startswith("case geotags' median 27.95")
+    hits = case.hit_objects(kind="school")
+    assert len(hits) == 10
+    registry = {s.id: s for s in load_registry()}
+    nearest = registry[hits[0].source.split(" ", 1)[0]]
+    assert abs(nearest.lat - 27.95) < 1.0 and abs(nearest.lon + 82.46) < 1.0
+    places = school_places(case)
+    assert places and {"lat", "lon", "name", "score", "explanation"} <= set(places[0])
+    assert places[0]["explanation"].startswith("matched ")
+    assert "tie" in places[0]["explanation"] or "blazer" in places[0]["explanation"]
+
+    # the same search from the CLI, with the candidate schools written to a map
+    html = tmp_path / "schools.html"
+    assert main(["schools", "search-case", str(case.path), "--no-progress", "--top", "3",
+                 "--map", str(html)]) == 0
+    out = capsys.readouterr().out
+    assert "candidate schools on the map" in out and html.is_file()
+    assert "Candidate schools" in html.read_text(encoding="utf-8")
+
+
+def test_search_of_a_stored_face_uses_its_geotag_unless_told_not_to(geotagged_case,
+                                                                    capsys) -> None:
+    case, shas = geotagged_case
+    main(["uniforms", str(case.path), "--no-progress"])
+    capsys.readouterr()
+    face = f"{case.path}::{shas[0]}:0"
+    assert main(["schools", "search", "--attributes", face, "--top", "3"]) == 0
+    assert "geographic prior: photo geotag 27.95" in capsys.readouterr().out
+    assert main(["schools", "search", "--attributes", face, "--top", "3", "--no-geotag"]) == 0
+    assert "geographic prior: none: uniform only" in capsys.readouterr().out
+
+
+def test_search_table_shows_tie_groups(tmp_path: Path, capsys) -> None:
+    reg = tmp_path / "reg.csv"
+    rows = ["id,name,address,lat,lon,phase,shirt,tie,jumper,blazer,lower,uniform_source",
+            "a,Alpha,,28,-82,HIGH,white,,maroon,,,local"]
+    rows += [f"t{i},Twin {i},,28,-82,HIGH,white,,navy,,,local" for i in range(5)]
+    reg.write_text("\n".join(rows) + "\n")
+    attrs = json.dumps({"shirt": {"present": True, "confidence": 0.9, "colours": ["white"]},
+                        "jumper": {"present": True, "confidence": 0.9, "colours": ["navy"]}})
+    assert main(["schools", "search", "--attributes", attrs, "--registry", str(reg),
+                 "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "1-5" in out and "ranks 1-5: 5 schools explain this equally (2 not shown" in out
+    assert main(["schools", "search", "--attributes", attrs, "--registry", str(reg),
+                 "--bbox", "27,-83,29,-81", "--json", "--top", "6"]) == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert results[0]["rank_range"] == [1, 5] and results[-1]["name"] == "Alpha"

@@ -1,4 +1,4 @@
-"""``workbench uniforms CASE_DIR`` (extract) and ``workbench uniforms correct``."""
+"""``workbench uniforms CASE_DIR`` (extract, optionally ``--search`` schools) and ``--correct``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pattern", choices=["plain", "striped", "checked", "other"],
                         help="with --correct")
     parser.add_argument("--note", default="", help="with --correct: why")
+    parser.add_argument("--search", action="store_true",
+                        help="then rank schools for every uniform-like face, each seeded with "
+                             "its photo's geotag (else the case's geotags); stores school hits "
+                             "(same as `workbench schools search-case`)")
+    parser.add_argument("--top", type=int, default=10, help="with --search: schools per face")
     parser.set_defaults(handler=_run)
 
 
@@ -46,4 +51,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"uniforms: {summary['faces']} faces in {summary['images']} images, "
                   f"{summary['uniform_likely']} with uniform score >= 0.5, "
                   f"{summary['errors']} images unreadable (run {summary['run_id'][:8]})")
+        if args.search:
+            from workbench.schools.case_search import search_case
+
+            found = search_case(case, top=args.top, progress=not args.no_progress)
+            print(f"schools: searched {found['searched']} faces, results stored as school hits "
+                  f"(run {found['run_id'][:8] or '-'}); `workbench map {args.case_dir}` shows "
+                  f"them")
     return 0

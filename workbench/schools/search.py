@@ -1,73 +1,45 @@
 """Rank schools by how well their uniforms explain observed uniform attributes.
 
-Each school gets a log-likelihood: for every *visible* item, how likely the observation
-(present or not, its colours, its pattern) is if pupils of that school wore its uniform.
-Items not visible contribute nothing. Colour confusions that cameras and lighting cause
-(navy and black, maroon and burgundy...) come from a confusion matrix: a perceptual prior
-(a Gaussian of the CIE94 distance between palette prototypes) mixed with the confusions
-measured on the synthetic set when ``confusion.json`` is present. A geographic prior
-(distance to a geotag, or a region polygon) can be added. Scores rank leads; they are
-not identifications.
+Each school gets a log-likelihood: for every *visible* item, how likely the reading
+(present or not and how sure, its colour names, its pattern) is if pupils of that school
+wore its uniform (:mod:`workbench.schools.likelihood`, calibrated on a held-out split of
+constructed photos). Items not visible contribute nothing. A geographic prior (distance
+to a geotag, or a region polygon) can be added. Schools whose uniforms are identical on
+the visible items get identical scores: results say so with a rank range ("ranks 4-15,
+12 schools explain this equally") instead of pretending an order. Scores rank leads; they
+are not identifications.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from workbench.schools.likelihood import (
+    CLOSE_COLOUR,
+    ObservationModel,
+    background_loglik,
+    certain_model,
+    colour_confusion,
+    colours_loglik,
+    observation_model,
+    pattern_loglik,
+    presence_likelihoods,
+)
 from workbench.schools.registry import School, format_item
-from workbench.uniforms.palette import COLOUR_NAMES, delta_e94, name_centres
-from workbench.uniforms.pattern import PATTERNS
+from workbench.uniforms.calibrate import certainty_of
 from workbench.uniforms.regions import ITEMS
 
-CONFUSION_FILE = Path(__file__).with_name("confusion.json")
-# How often the extractor reports an item present when it is there / when it is not
-# (measured on the synthetic set, rounded; see the uniforms evaluation).
-P_DETECT = 0.92
-P_FALSE = 0.08
-# Pattern confusion P(observed | true), rows/columns in PATTERNS order.
-PATTERN_CONFUSION = np.array([
-    [0.85, 0.07, 0.03, 0.05],   # plain
-    [0.12, 0.75, 0.08, 0.05],   # striped
-    [0.05, 0.10, 0.75, 0.10],   # checked
-    [0.25, 0.15, 0.15, 0.45],   # other
-])
-COLOUR_SIGMA = 9.0   # CIE94 distance at which a confusion is about 0.6x as likely as a hit
-COLOUR_FLOOR = 0.01  # no confusion is impossible (odd light, dye, white balance)
-CLOSE_COLOUR = 0.015  # P(observed | school colour) above which the explanation says "close"
+TIE_TOL = 1e-9   # log-likelihoods closer than this are the same explanation
+LAYERED = ("tie", "jumper", "blazer")   # items read against the layer beneath them
 
-
-@lru_cache(maxsize=1)
-def colour_confusion() -> np.ndarray:
-    """``P(observed name | true name)`` as a 16 x 16 row-stochastic matrix.
-
-    The prior comes from the palette itself: names whose prototypes are close in CIE94
-    (textile weights) are confused more. When ``confusion.json`` (counts measured on the
-    synthetic set by ``workbench.uniforms.evaluate``) exists, its counts are added, each
-    row weighted at most as much as the prior.
-    """
-    n = len(COLOUR_NAMES)
-    centres = name_centres()
-    d = delta_e94(centres[:, None, :], centres[None, :, :])
-    prior = np.exp(-0.5 * (d / COLOUR_SIGMA) ** 2) + COLOUR_FLOOR
-    prior /= prior.sum(1, keepdims=True)
-    matrix = prior * 20.0   # the prior counts as 20 observations per true colour
-    if CONFUSION_FILE.is_file():
-        measured = json.loads(CONFUSION_FILE.read_text())
-        counts = np.array(measured["counts"], dtype=float)
-        if counts.shape == (n, n):
-            # The synthetic set is kinder than real cameras (its confusions are nearly all
-            # on the diagonal), so each measured row counts at most as much as the prior.
-            rows = counts.sum(1, keepdims=True)
-            matrix = matrix + counts * np.minimum(1.0, 20.0 / np.maximum(rows, 1.0))
-    return matrix / matrix.sum(1, keepdims=True)
+__all__ = ["GeoPrior", "ItemMatch", "SchoolMatch", "colour_confusion", "log_likelihoods",
+           "rank_of", "region_from_geojson", "search_schools", "tie_groups"]
 
 
 @dataclass
@@ -95,8 +67,15 @@ class SchoolMatch:
     loglik: float
     distance_km: float | None
     items: list[ItemMatch] = field(default_factory=list)
-    rank: int = 0
+    rank: int = 0                # position in this list (inside a tie group: arbitrary)
     tied_with: int = 0           # other schools with exactly the same log-likelihood
+    rank_range: tuple[int, int] = (0, 0)   # ranks the tie group spans, e.g. (4, 15)
+
+    @property
+    def rank_text(self) -> str:
+        """``4`` or ``4-15`` (a tie group: every school in it explains the photo equally)."""
+        lo, hi = self.rank_range if self.rank_range != (0, 0) else (self.rank, self.rank)
+        return str(lo) if lo == hi else f"{lo}-{hi}"
 
     @property
     def matched(self) -> list[str]:
@@ -105,7 +84,9 @@ class SchoolMatch:
     def explain(self) -> str:
         parts = [f"{m.item}: {m.verdict} ({m.observed} vs {m.expected})" for m in self.items]
         where = f", {self.distance_km:.1f} km away" if self.distance_km is not None else ""
-        return f"{self.school.name}{where}: " + "; ".join(parts)
+        tie = (f" [tied: {self.tied_with + 1} schools explain this equally, ranks "
+               f"{self.rank_text}]" if self.tied_with else "")
+        return f"{self.school.name}{where}{tie}: " + "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         """A flat, JSON-ready record (what ``--json`` prints and the map uses)."""
@@ -114,13 +95,15 @@ class SchoolMatch:
                 "lat": s.lat, "lon": s.lon, "phase": s.phase, "score": round(self.score, 4),
                 "posterior": round(self.posterior, 4), "loglik": round(self.loglik, 3),
                 "distance_km": None if self.distance_km is None else round(self.distance_km, 2),
-                "tied_with": self.tied_with, "matched_items": self.matched,
+                "tied_with": self.tied_with, "rank_range": list(self.rank_range),
+                "rank_text": self.rank_text, "matched_items": self.matched,
                 "explanation": self.explain(), "items": [m.as_dict() for m in self.items],
                 "uniform_source": s.uniform_source}
 
     def to_hit(self, evidence_id: str, run_id: str = "", face_id: str | None = None):
         """This result as a :class:`~workbench.types.Hit` of kind ``school`` (one condition
-        per visible item; it fired when the item matched or was a close colour)."""
+        per visible item; it fired when the item matched or was a close colour; plus a
+        ``tie_group`` condition when other schools share the score)."""
         from workbench.types import Condition, Hit
 
         conditions = tuple(
@@ -128,6 +111,12 @@ class SchoolMatch:
                       fired=m.verdict in ("match", "colour-close", "absent-ok",
                                           "absent-ok (optional)"),
                       detail=f"{m.verdict}; school: {m.expected}") for m in self.items)
+        if self.tied_with:
+            # Not a test that passed or failed: says the rank is shared, for reviewers.
+            conditions += (Condition(
+                name="tie_group", value=self.rank_text, fired=False,
+                detail=f"tied: {self.tied_with + 1} schools explain this equally, ranks "
+                       f"{self.rank_text}"),)
         return Hit(evidence_id=evidence_id, kind="school", source=f"{self.school.id} "
                    f"{self.school.name}", score=float(min(1.0, max(0.0, self.score))),
                    conditions=conditions, run_id=run_id, face_id=face_id,
@@ -174,61 +163,50 @@ def region_from_geojson(path: str | Path) -> Any:
     return frame.geometry.union_all()
 
 
-def _colour_index(name: str) -> int | None:
-    try:
-        return COLOUR_NAMES.index(name)
-    except ValueError:
-        return None
-
-
-def _item_loglik(item: str, obs: Mapping[str, Any] | None, spec: Mapping[str, Any] | None
-                 ) -> ItemMatch | None:
-    """Log-likelihood of one item's observation under one school's item spec."""
-    if obs is None or obs.get("present") is None:
-        return None
-    conf = float(obs.get("confidence", 0.8) or 0.8)
-    q = conf if obs["present"] else 1 - conf        # belief the item is there
+def _describe(obs: Mapping[str, Any], spec: Mapping[str, Any] | None) -> tuple[str, str]:
     expected = "not part of the uniform" if not spec else (
-        "+".join(spec["colours"]) + f" {spec.get('pattern', 'plain')}")
+        "+".join(spec["colours"]) + f" {spec.get('pattern', 'plain')}"
+        + (" (optional)" if spec.get("optional") else ""))
     observed = "absent" if not obs["present"] else (
         "+".join(obs.get("colours") or ["?"]) + f" {obs.get('pattern') or '?'}")
-    l_has = q * P_DETECT + (1 - q) * (1 - P_DETECT)
-    l_not = q * P_FALSE + (1 - q) * (1 - P_FALSE)
+    return observed, expected
+
+
+def _item_loglik(model: ObservationModel, item: str, obs: Mapping[str, Any] | None,
+                 spec: Mapping[str, Any] | None, shirt: Mapping[str, Any] | None = None,
+                 jumper: Mapping[str, Any] | None = None) -> ItemMatch | None:
+    """Log-likelihood of one item's reading under one school's item spec.
+
+    ``shirt`` and ``jumper`` are the school's layers beneath, which change how a tie,
+    jumper or blazer is reported (an item of the colour beneath it goes unseen).
+    """
+    if obs is None or obs.get("present") is None:
+        return None
+    symbol, l_worn, l_not = presence_likelihoods(model, item, obs, spec, shirt, jumper)
+    observed, expected = _describe(obs, spec)
+    p_worn = 0.0 if not spec else 0.5 if spec.get("optional") else 1.0
     if not obs["present"]:
-        if abs(q - 0.5) < 0.05:
-            return ItemMatch(item, "cannot tell", expected, "uncertain",
-                             math.log(0.5 * l_has + 0.5 * l_not))
-        if not spec:
-            return ItemMatch(item, observed, expected, "absent-ok", math.log(l_not))
-        if spec.get("optional"):
-            return ItemMatch(item, observed, expected, "absent-ok (optional)",
-                             math.log(0.5 * l_has + 0.5 * l_not))
-        return ItemMatch(item, observed, expected, "missing", math.log(l_has))
-    # Observed present: background likelihood of its colour/pattern if the school lacks it.
-    colours = [c for c in (obs.get("colours") or []) if _colour_index(c) is not None][:2]
-    background = (1 / len(COLOUR_NAMES)) ** (1 + 0.5 * (len(colours) > 1)) / len(PATTERNS)
+        if symbol == "cannot-tell":
+            observed = "cannot tell"
+        like = p_worn * l_worn + (1 - p_worn) * l_not
+        verdict = ("uncertain" if symbol == "cannot-tell" else "absent-ok" if not spec else
+                   "absent-ok (optional)" if spec.get("optional") else "missing")
+        return ItemMatch(item, observed, expected, verdict, math.log(like))
+    colours = list(obs.get("colours") or [])
+    pattern = obs.get("pattern")
+    background = l_not * math.exp(background_loglik(model, colours, pattern))
     if not spec:
-        return ItemMatch(item, observed, expected, "unexpected", math.log(l_not * background))
-    conf_m = colour_confusion()
-    true_idx = [_colour_index(c) for c in spec["colours"]]
-    log_colour, exact = 0.0, True
-    for k, name in enumerate(colours):
-        o = _colour_index(name)
-        best = max(conf_m[t, o] for t in true_idx if t is not None)
-        exact &= name in spec["colours"]
-        log_colour += (1.0 if k == 0 else 0.5) * math.log(best)
-    p_obs = obs.get("pattern")
-    log_pattern = 0.0
-    if p_obs in PATTERNS:
-        log_pattern = math.log(PATTERN_CONFUSION[PATTERNS.index(spec.get("pattern", "plain")),
-                                                 PATTERNS.index(p_obs)])
-    with_item = l_has * math.exp(log_colour + log_pattern)
-    if spec.get("optional"):
-        with_item = 0.5 * with_item + 0.5 * l_not * background
-    pattern_ok = p_obs in (None, spec.get("pattern", "plain"))
+        return ItemMatch(item, observed, expected, "unexpected", math.log(background))
+    certainty = certainty_of(symbol)
+    log_colour, exact, log_first = colours_loglik(model, item, colours, spec["colours"],
+                                                  certainty)
+    worn_pattern = spec.get("pattern", "plain")
+    log_pattern = pattern_loglik(model, item, pattern, worn_pattern, certainty)
+    like = p_worn * l_worn * math.exp(log_colour + log_pattern) + (1 - p_worn) * background
+    pattern_ok = pattern in (None, worn_pattern)
     verdict = ("match" if exact and pattern_ok else "colour-close" if pattern_ok and
-               log_colour > math.log(CLOSE_COLOUR) else "pattern-differs" if exact else "mismatch")
-    return ItemMatch(item, observed, expected, verdict, math.log(max(with_item, 1e-300)))
+               log_first > math.log(CLOSE_COLOUR) else "pattern-differs" if exact else "mismatch")
+    return ItemMatch(item, observed, expected, verdict, math.log(max(like, 1e-300)))
 
 
 def _score_all(observation: Mapping[str, Mapping[str, Any] | None], schools: Sequence[School],
@@ -240,6 +218,7 @@ def _score_all(observation: Mapping[str, Mapping[str, Any] | None], schools: Seq
     unknown = set(observation) - set(ITEMS)
     if unknown:
         raise ValidationError(f"unknown uniform items {sorted(unknown)}; use {ITEMS}")
+    model, certain = observation_model(), certain_model()
     n = len(schools)
     loglik = np.zeros(n)
     per_school: list[list[ItemMatch]] = []
@@ -247,11 +226,18 @@ def _score_all(observation: Mapping[str, Mapping[str, Any] | None], schools: Seq
     cache: dict[tuple[str, str], ItemMatch | None] = {}
     for i, school in enumerate(schools):
         matches = []
+        shirt, jumper = school.uniform.get("shirt"), school.uniform.get("jumper")
         for item in ITEMS:
             spec = school.uniform.get(item)
-            key = (item, format_item(spec))
+            layered = item in LAYERED
+            key = (item, format_item(spec), format_item(shirt) if layered else "",
+                   format_item(jumper) if item == "blazer" else "")
             if key not in cache:
-                cache[key] = _item_loglik(item, observation.get(item), spec)
+                obs = observation.get(item)
+                # A person's reading or correction is judged as such, not as the extractor's.
+                judge = certain if obs and obs.get("corrected") else model
+                cache[key] = _item_loglik(judge, item, obs, spec, shirt if layered else None,
+                                          jumper if item == "blazer" else None)
             m = cache[key]
             if m is not None:
                 matches.append(m)
@@ -272,14 +258,21 @@ def _score_all(observation: Mapping[str, Mapping[str, Any] | None], schools: Seq
     return loglik, per_school, distance
 
 
+def log_likelihoods(observation: Mapping[str, Mapping[str, Any] | None],
+                    schools: Sequence[School], prior: GeoPrior | None = None) -> np.ndarray:
+    """Log-likelihood (plus log prior) of every school for one observation."""
+    return _score_all(observation, schools, prior)[0]
+
+
 def search_schools(observation: Mapping[str, Mapping[str, Any] | None],
                    schools: Sequence[School], top: int = 10, prior: GeoPrior | None = None
                    ) -> list[SchoolMatch]:
     """Rank ``schools`` for an observation ``{item: {present, confidence, colours, pattern}}``.
 
     Items missing from the observation, or with ``present`` None, count as not visible.
-    Ties (identical uniforms) are ordered by distance when a geotag is given, then by id;
-    ``tied_with`` says how many other schools share the exact score.
+    Schools with the same score are one tie group: each result carries the group's
+    ``rank_range`` and ``tied_with``; inside a group the order is by distance when a
+    geotag is given, then by id, and means nothing about the uniform.
 
     Example:
         >>> obs = {"tie": {"present": True, "confidence": 0.9, "colours": ["navy"],
@@ -295,26 +288,47 @@ def search_schools(observation: Mapping[str, Mapping[str, Any] | None],
     posterior = weights / weights.sum()
     tiebreak = distance if distance is not None else np.zeros(n)
     ids = np.array([s.id for s in schools])
-    order = np.lexsort((ids, tiebreak, -np.round(loglik, 9)))
-    rounded = np.round(loglik, 9)
-    values, counts = np.unique(rounded, return_counts=True)
-    tie_count = dict(zip(values.tolist(), counts.tolist(), strict=True))
+    # Scores within TIE_TOL are one group: sort on the group's key, not the raw float.
+    key = np.round(loglik / TIE_TOL) * TIE_TOL
+    order = np.lexsort((ids, tiebreak, -key))
+    sorted_keys = -np.sort(-key)
     out = []
     for rank, i in enumerate(order[:top], start=1):
+        # searchsorted on the ascending negation: first and past-last position of the group
+        lo = int(np.searchsorted(-sorted_keys, -key[i], side="left"))
+        hi = int(np.searchsorted(-sorted_keys, -key[i], side="right"))
         out.append(SchoolMatch(
             school=schools[i], score=float(weights[i]), posterior=float(posterior[i]),
             loglik=float(loglik[i]),
             distance_km=None if distance is None else float(distance[i]),
-            items=per_school[i], rank=rank, tied_with=tie_count[rounded[i]] - 1))
+            items=per_school[i], rank=rank, tied_with=hi - lo - 1, rank_range=(lo + 1, hi)))
     return out
+
+
+def tie_groups(results: Sequence[SchoolMatch]) -> list[dict[str, Any]]:
+    """The tie groups among ``results`` in order: ranks, size, how many are shown, and a
+    sentence for the analyst ("12 schools explain this equally (ranks 4-15)")."""
+    groups: list[dict[str, Any]] = []
+    for r in results:
+        if groups and groups[-1]["rank_range"] == list(r.rank_range):
+            groups[-1]["shown"] += 1
+            continue
+        size = r.tied_with + 1
+        lo, hi = r.rank_range
+        text = (f"rank {lo}: one school explains this best at this level" if size == 1 else
+                f"{size} schools explain this equally (ranks {lo}-{hi}); their order is "
+                f"{'by distance' if r.distance_km is not None else 'by id'}, not by uniform")
+        groups.append({"rank_range": [lo, hi], "schools": size, "shown": 1,
+                       "loglik": round(r.loglik, 3), "text": text})
+    return groups
 
 
 def rank_of(school_id: str, observation: Mapping[str, Any], schools: Sequence[School],
             prior: GeoPrior | None = None) -> tuple[int, int]:
     """Optimistic and pessimistic 1-based rank of one school (ties counted both ways)."""
-    loglik, _, _ = _score_all(observation, schools, prior)
+    loglik = log_likelihoods(observation, schools, prior)
     ids = [s.id for s in schools]
     target = loglik[ids.index(school_id)]
-    better = int((loglik > target + 1e-9).sum())
-    equal = int((np.abs(loglik - target) <= 1e-9).sum())
+    better = int((loglik > target + TIE_TOL).sum())
+    equal = int((np.abs(loglik - target) <= TIE_TOL).sum())
     return better + 1, better + equal

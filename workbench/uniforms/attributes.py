@@ -80,9 +80,14 @@ class PersonAttributes:
     uniform_score: float
 
     def query(self) -> dict[str, dict[str, Any]]:
-        """The observation the school search takes: visible items only."""
+        """The observation the school search takes: visible items only.
+
+        Besides presence, colours and pattern it carries how sure each reading is
+        (``pattern_confidence``, ``colour_shares``), which the search weighs.
+        """
         return {k: {"present": v.present, "confidence": v.confidence, "colours": v.colours,
-                    "pattern": v.pattern}
+                    "pattern": v.pattern, "pattern_confidence": v.pattern_confidence,
+                    "colour_shares": [d.get("share") for d in v.detail if "share" in d]}
                 for k, v in self.items.items() if v.present is not None}
 
     def as_dict(self) -> dict[str, Any]:

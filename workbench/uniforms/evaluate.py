@@ -3,7 +3,8 @@
 * :func:`evaluate_attributes` - per-attribute accuracy (presence, colour, pattern per item)
   and the colour confusion counts, on composites of random invented uniforms.
 * :func:`evaluate_search` - end to end (image -> face detector -> attributes -> search):
-  the rank of the true school among the registry, with and without a geographic prior.
+  the rank of the true school among the registry, with and without a geographic prior,
+  ties counted fairly, against the registry's information limit.
 
 Run ``python -m workbench.uniforms.evaluate --help``. Deterministic for a given seed.
 """
@@ -21,6 +22,7 @@ import numpy as np
 
 from workbench.uniforms.attributes import person_attributes
 from workbench.uniforms.palette import COLOUR_NAMES
+from workbench.uniforms.queryset import observe
 from workbench.uniforms.regions import ITEMS
 from workbench.uniforms.synthetic import FaceSource, make_composite
 
@@ -29,14 +31,6 @@ def face_paths(shared_data: Path, limit: int = 600) -> list[Path]:
     """LFW development faces (sorted, first ``limit``) - the faces composites are built on."""
     paths = sorted((shared_data / "faces" / "lfw-dev" / "images").glob("*/*.jpg"))
     return paths[:limit]
-
-
-def _observe(source: FaceSource, image: np.ndarray):
-    found = source.anchor(image)
-    if found is None:
-        return None
-    _, box, pts = found
-    return person_attributes(image, box, pts)
 
 
 def evaluate_attributes(source: FaceSource, n: int, seed: int = 0) -> dict[str, Any]:
@@ -51,7 +45,7 @@ def evaluate_attributes(source: FaceSource, n: int, seed: int = 0) -> dict[str, 
         uniform = invent_uniform(rng, str(rng.choice(["ELEMENTARY", "HIGH"])))
         comp = make_composite(source, uniform, seed=seed * 100_003 + k,
                               show_lower=bool(rng.random() < 0.5))
-        person = _observe(source, comp.image) if comp else None
+        person = observe(source, comp.image) if comp else None
         if person is None:
             undetected += 1
             continue
@@ -76,46 +70,37 @@ def evaluate_attributes(source: FaceSource, n: int, seed: int = 0) -> dict[str, 
 
 
 def evaluate_search(source: FaceSource, schools: Sequence[Any], n: int, seed: int = 1,
-                    geotag_km: float = 15.0) -> dict[str, Any]:
-    """End-to-end ranks of the true school for ``n`` queries with >= 2 visible items."""
-    from workbench.schools.search import GeoPrior, rank_of
+                    geotag_km: float = 15.0, queries: Sequence[Any] | None = None
+                    ) -> dict[str, Any]:
+    """End-to-end ranks of the true school for ``n`` queries with >= 2 visible items.
 
-    rng = np.random.default_rng(seed)
-    ranks: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    Top-3 shares are given three ways (:mod:`workbench.schools.metrics`): *fair* (expected
+    under a random order within the truth's tie group - the honest figure), ties against
+    and ties for; with the tie-free ceiling (a flawless reader, Bayes-optimal ranking:
+    the registry's information limit) and the split of the miss into information limit,
+    ranking and extraction. ``queries`` reuses a drawn set (see
+    :mod:`workbench.uniforms.queryset`).
+    """
+    from workbench.schools.metrics import decompose, summarise, tie_rank
+    from workbench.schools.search import GeoPrior, log_likelihoods
+    from workbench.uniforms.queryset import draw_queries
+
     skipped = 0
-    for k in range(n):
-        school = schools[int(rng.integers(len(schools)))]
-        worn = {i: s for i, s in school.uniform.items()
-                if not s.get("optional") or rng.random() < 0.5}
-        show_lower = bool(rng.random() < 0.5)
-        visible = [i for i in worn if i != "lower" or show_lower]
-        if len(visible) < 2:
-            skipped += 1
-            continue
-        comp = make_composite(source, worn, seed=seed * 1_000_003 + k, show_lower=show_lower)
-        person = _observe(source, comp.image) if comp else None
-        if person is None:
-            skipped += 1
-            continue
-        obs = person.query()
-        ranks["uniform only"].append(rank_of(school.id, obs, schools))
-        # a geotag somewhere within geotag_km of the school (a home, a park nearby)
-        bearing, dist = rng.uniform(0, 2 * np.pi), rng.uniform(0, geotag_km)
-        lat = school.lat + dist / 111.0 * np.cos(bearing)
-        lon = school.lon + dist / (111.0 * np.cos(np.radians(school.lat))) * np.sin(bearing)
-        prior = GeoPrior(near=(float(lat), float(lon)), scale_km=25.0)
-        ranks[f"uniform + geotag within {geotag_km:g} km"].append(
-            rank_of(school.id, obs, schools, prior))
-    out: dict[str, Any] = {"queries": n - skipped, "skipped": skipped, "schools": len(schools)}
-    for mode, values in ranks.items():
-        best = np.array([v[0] for v in values])
-        worst = np.array([v[1] for v in values])
-        out[mode] = {"top1_best_case": round(float(np.mean(best <= 1)), 3),
-                     "top3_best_case": round(float(np.mean(best <= 3)), 3),
-                     "top3_ties_against": round(float(np.mean(worst <= 3)), 3),
-                     "top10_ties_against": round(float(np.mean(worst <= 10)), 3),
-                     "median_rank_ties_against": float(np.median(worst))}
-    return out
+    if queries is None:
+        queries, skipped = draw_queries(source, schools, n, seed=seed, geotag_km=geotag_km)
+    index = {s.id: i for i, s in enumerate(schools)}
+    split = decompose(queries, schools, log_likelihoods)
+    geo = [tie_rank(log_likelihoods(q.observation, schools,
+                                    GeoPrior(near=tuple(q.geotag), scale_km=25.0)),
+                    index[q.school_id]) for q in queries]
+    return {"queries": len(queries), "skipped": skipped, "schools": len(schools),
+            f"uniform + geotag within {geotag_km:g} km": summarise(geo),
+            "uniform only": split["ranker_on_extracted_attributes"],
+            "tie-free ceiling (flawless reading)": split["ceiling_perfect_attributes"],
+            "ranker on flawless reading": split["ranker_on_perfect_attributes"],
+            "unique_uniform_share": split["unique_uniform_share"],
+            "queries_with_an_extraction_error": split["queries_with_an_extraction_error"],
+            "uniform-only top3 miss split": split["loss_split"]}
 
 
 def evaluate_real(paths: Sequence[Path], max_side: int = 1600) -> dict[str, Any]:
@@ -172,8 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--attributes", type=int, default=300, help="composites for accuracy")
     parser.add_argument("--queries", type=int, default=200, help="end-to-end search queries")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--confusion-out", help="write measured colour confusion counts here")
     parser.add_argument("--registry", help="registry CSV (default: the sample)")
+    parser.add_argument("--queries-file",
+                        help="reuse this query set (JSON) if it exists, else draw and save it")
     parser.add_argument("--real", action="store_true",
                         help="also run on the real labelled photos and the EXIF landscapes")
     args = parser.parse_args(argv)
@@ -181,14 +167,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     report: dict[str, Any] = {}
     if args.attributes:
         report["attributes"] = evaluate_attributes(source, args.attributes, args.seed)
-        if args.confusion_out:
-            Path(args.confusion_out).write_text(
-                json.dumps(report["attributes"]["colour_confusion"], indent=1))
     if args.queries:
         from workbench.schools.registry import load_registry
+        from workbench.uniforms.queryset import draw_queries, load_queries, save_queries
 
-        report["search"] = evaluate_search(source, load_registry(args.registry), args.queries,
-                                           seed=args.seed + 1)
+        schools = load_registry(args.registry)
+        queries, meta = None, {}
+        if args.queries_file and Path(args.queries_file).is_file():
+            queries, meta = load_queries(args.queries_file)
+            if meta.get("seed") != args.seed + 1 or meta.get("n") != args.queries:
+                queries = None      # drawn with other settings: draw again
+        if queries is None:
+            queries, skipped = draw_queries(source, schools, args.queries, seed=args.seed + 1)
+            meta = {"seed": args.seed + 1, "n": args.queries, "skipped": skipped}
+            if args.queries_file:
+                save_queries(queries, args.queries_file, meta)
+        report["search"] = evaluate_search(source, schools, args.queries, queries=queries)
+        report["search"]["skipped"] = meta.get("skipped", 0)
     if args.real:
         shared = Path(args.shared_data)
         suffixes = {".jpg", ".jpeg", ".png"}

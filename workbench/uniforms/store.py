@@ -119,8 +119,21 @@ def load_attributes(case: Case, face_ids: Sequence[str] | None = None,
 
 def observation(face: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The search observation of one loaded face (corrections applied, visible items only)."""
-    return {item: {k: v[k] for k in ("present", "confidence", "colours", "pattern")}
-            for item, v in face["items"].items() if v["present"] is not None}
+    out = {}
+    for item, v in face["items"].items():
+        if v["present"] is None:
+            continue
+        obs = {k: v[k] for k in ("present", "confidence", "colours", "pattern")}
+        detail = v.get("detail") or {}
+        if v.get("corrected"):
+            obs["corrected"] = True     # a person's reading: the search trusts it more
+        elif isinstance(detail, dict):
+            # A measured reading carries its certainty; a correction is certain (1.0).
+            obs["pattern_confidence"] = detail.get("pattern_confidence")
+            obs["colour_shares"] = [c.get("share") for c in detail.get("colours") or []
+                                    if isinstance(c, dict) and "share" in c]
+        out[item] = obs
+    return out
 
 
 def to_person(face_id: str, face: dict[str, Any]) -> PersonAttributes:

@@ -1,0 +1,219 @@
+"""Learn the school search's observation model from a held-out split of constructed photos.
+
+The search needs ``P(what the extractor reports | what the pupil wore)`` per item: how a
+worn or absent item is reported (present or absent, at what confidence), how colours are
+named (navy read as black...), how many colour names a fabric yields, and how patterns
+are read. Those are counted here on composites of random *invented* uniforms drawn from a
+seed range of their own (the calibration split), never on the query split the figures
+are reported on.
+
+Run ``python -m workbench.uniforms.calibrate --composites 600`` to rewrite
+``workbench/schools/calibration.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.uniforms.palette import COLOUR_NAMES
+from workbench.uniforms.pattern import PATTERNS
+from workbench.uniforms.regions import ITEMS
+
+# Composite seeds of the calibration split: far from the query split's (seed * 1_000_003 + k
+# for small seeds), so no photo is shared.
+CALIBRATION_SEED_BASE = 900_000_000
+CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "schools" / "calibration.json"
+# How a reported presence is binned: (present, confidence) -> one of these symbols.
+PRESENCE_SYMBOLS = ("absent-sure", "absent-unsure", "cannot-tell", "present-unsure",
+                    "present-sure")
+
+
+def presence_symbol(present: bool | None, confidence: float) -> str | None:
+    """The bin of one presence report (None when the item is not visible)."""
+    if present is None:
+        return None
+    if abs(confidence - 0.5) < 0.05:
+        return "cannot-tell"
+    sure = confidence >= 0.75
+    if present:
+        return "present-sure" if sure else "present-unsure"
+    return "absent-sure" if sure else "absent-unsure"
+
+
+def presence_condition(item: str, colours: Sequence[str] | None,
+                       shirt: Mapping[str, Any] | None, jumper: Mapping[str, Any] | None,
+                       pattern: str = "plain") -> str:
+    """Row of the presence table for one item, given what is worn beneath it.
+
+    The extractor sees a tie, jumper or blazer only through its colour against the layer
+    beneath (shirt; for the blazer the jumper when there is one), so an item whose main
+    colour is a colour of that layer goes unseen (``worn-over-same``: a blazer over a jumper of its
+    colour reads "cannot tell"); with no item, a jumper under the blazer region makes
+    "cannot tell" likely (``not-over-jumper``) and a striped shirt can pass for a
+    striped tie or jumper (``not-over-pattern``).
+
+    A patterned shirt or lower garment is reported present with less certainty (its
+    pixels do not form one colour): ``worn-patterned``.
+
+    Args:
+        item: the item.
+        colours: the item's worn colours, or None when it is not worn.
+        shirt: the worn shirt (``colours``, ``pattern``) or None.
+        jumper: the worn jumper or None.
+        pattern: the item's worn pattern.
+    """
+    if item not in ("tie", "jumper", "blazer"):
+        if colours is None:
+            return "not"
+        return "worn" if pattern == "plain" else "worn-patterned"
+    under = jumper if item == "blazer" and jumper else shirt
+    if colours is not None:
+        # "same": the item's main colour is a colour of the layer beneath (of either
+        # stripe of a striped shirt), so the two do not stand apart
+        same = bool(colours and under and colours[0] in under["colours"])
+        return "worn-over-same" if same else "worn"
+    if item == "blazer" and jumper:
+        return "not-over-jumper"
+    if shirt and shirt.get("pattern", "plain") != "plain":
+        return "not-over-pattern"
+    return "not"
+
+
+CERTAINTY = ("sure", "unsure")   # colour-count and pattern tables by presence certainty
+PRESENCE_CONDITIONS = {
+    "shirt": ("worn", "worn-patterned", "not"),
+    "lower": ("worn", "worn-patterned", "not"),
+    "tie": ("worn", "worn-over-same", "not", "not-over-pattern"),
+    "jumper": ("worn", "worn-over-same", "not", "not-over-pattern"),
+    "blazer": ("worn", "worn-over-same", "not", "not-over-jumper", "not-over-pattern"),
+}
+
+
+def collect(source: Any, n: int, seed_base: int = CALIBRATION_SEED_BASE) -> list[dict[str, Any]]:
+    """One record per visible item of ``n`` composites: what was worn, what was read."""
+    from workbench.schools.invent import invent_uniform
+    from workbench.uniforms.queryset import observe
+    from workbench.uniforms.synthetic import make_composite
+
+    records: list[dict[str, Any]] = []
+    for k in range(n):
+        rng = np.random.default_rng([seed_base, k])
+        uniform = invent_uniform(rng, str(rng.choice(["ELEMENTARY", "MIDDLE", "HIGH"])))
+        worn = {i: s for i, s in uniform.items() if not s.get("optional") or rng.random() < 0.5}
+        show_lower = bool(rng.random() < 0.5)
+        comp = make_composite(source, worn, seed=seed_base + k, show_lower=show_lower)
+        person = observe(source, comp.image) if comp else None
+        if person is None:
+            continue
+        for item in ITEMS:
+            a = person.items[item]
+            if a.present is None or (item == "lower" and not show_lower):
+                continue
+            spec = worn.get(item)
+            records.append({"item": item, "worn": spec is not None,
+                            "shirt": worn.get("shirt"), "jumper": worn.get("jumper"),
+                            "truth_colours": list(spec["colours"]) if spec else [],
+                            "truth_pattern": spec.get("pattern", "plain") if spec else None,
+                            "present": a.present, "confidence": float(a.confidence),
+                            "colours": list(a.colours), "pattern": a.pattern,
+                            "pattern_confidence": float(a.pattern_confidence)})
+    return records
+
+
+def certainty_of(symbol: str | None) -> str:
+    """``sure`` or ``unsure``: which colour-count and pattern table a reading uses."""
+    return "sure" if symbol in ("present-sure", "absent-sure") else "unsure"
+
+
+def fit(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Count tables from calibration records (add-one smoothing is left to the search).
+
+    Returns:
+        ``presence[item][condition][symbol]`` (:func:`presence_condition`),
+        ``colour_counts[true][observed]`` (each observed name paired with the worn colour
+        it came from, or counted as ``extra`` when the item has no such colour),
+        ``n_colours[item][certainty][n_true][n_observed]`` and
+        ``pattern_counts[item][certainty][true][observed]``, where certainty is ``sure``
+        or ``unsure`` from the presence reading: an unsure reading (mixed pixels) names
+        more colours and finds patterns more often.
+    """
+    c = len(COLOUR_NAMES)
+    presence = {i: {w: dict.fromkeys(PRESENCE_SYMBOLS, 0)
+                    for w in PRESENCE_CONDITIONS.get(i, ("worn", "not"))} for i in ITEMS}
+    colour_counts = np.zeros((c, c), dtype=int)
+    extra = np.zeros(c, dtype=int)
+    n_colours = {i: {c: {str(t): [0, 0, 0, 0] for t in (1, 2)} for c in CERTAINTY}
+                 for i in ITEMS}
+    patterns = {i: {c: np.zeros((len(PATTERNS), len(PATTERNS)), dtype=int) for c in CERTAINTY}
+                for i in ITEMS}
+    for r in records:
+        symbol = presence_symbol(r["present"], r["confidence"])
+        condition = presence_condition(r["item"], r["truth_colours"] if r["worn"] else None,
+                                       r.get("shirt"), r.get("jumper"),
+                                       r.get("truth_pattern") or "plain")
+        presence[r["item"]][condition][symbol] += 1
+        if not (r["worn"] and r["present"]):
+            continue
+        truth = [COLOUR_NAMES.index(t) for t in r["truth_colours"]]
+        seen = [COLOUR_NAMES.index(o) for o in r["colours"] if o in COLOUR_NAMES][:3]
+        certainty = certainty_of(symbol)
+        n_colours[r["item"]][certainty][str(min(2, len(truth)))][len(seen)] += 1
+        unused = list(truth)
+        for j, o in enumerate(seen):
+            if o in unused:
+                t = o
+            elif j == 0 or unused:
+                # The first name always comes from the fabric; later ones from a worn colour
+                # not yet named, else they are extra (shading, a neighbouring layer).
+                t = (unused or truth)[0]
+            else:
+                extra[o] += 1
+                continue
+            colour_counts[t, o] += 1
+            if t in unused:
+                unused.remove(t)
+        if r["pattern"] in PATTERNS and r["truth_pattern"] in PATTERNS:
+            patterns[r["item"]][certainty][PATTERNS.index(r["truth_pattern"]),
+                                           PATTERNS.index(r["pattern"])] += 1
+    return {"names": list(COLOUR_NAMES), "patterns": list(PATTERNS),
+            "presence_symbols": list(PRESENCE_SYMBOLS), "presence": presence,
+            "colour_counts": colour_counts.tolist(), "extra_colour_counts": extra.tolist(),
+            "n_colours": n_colours,
+            "pattern_counts": {i: {c: m.tolist() for c, m in by.items()}
+                               for i, by in patterns.items()},
+            "records": len(records)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared-data", default="../shared/data")
+    parser.add_argument("--composites", type=int, default=600)
+    parser.add_argument("--records", help="also write the raw records (JSON) here")
+    parser.add_argument("--from-records", help="fit from raw records instead of drawing")
+    parser.add_argument("--out", default=str(CALIBRATION_FILE))
+    args = parser.parse_args(argv)
+    if args.from_records:
+        records = json.loads(Path(args.from_records).read_text())
+    else:
+        from workbench.uniforms.evaluate import face_paths
+        from workbench.uniforms.synthetic import FaceSource
+
+        records = collect(FaceSource(face_paths(Path(args.shared_data))), args.composites)
+        if args.records:
+            Path(args.records).write_text(json.dumps(records))
+    table = fit(records)
+    table["composites"] = args.composites
+    table["seed_base"] = CALIBRATION_SEED_BASE
+    Path(args.out).write_text(json.dumps(table, indent=1))
+    print(f"{len(records)} item records -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
