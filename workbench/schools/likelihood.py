@@ -66,6 +66,8 @@ class ObservationModel:
     presence: dict[str, dict[str, np.ndarray]]  # item -> condition -> P(symbol), 5 values
     n_names: dict[str, dict[str, np.ndarray]]   # item -> certainty -> 2 x 4 (1/2 colours)
     pattern: dict[str, dict[str, np.ndarray]]   # item -> certainty -> 4 x 4
+    shape: dict[str, dict[str, dict[tuple[int, str], np.ndarray]]]
+    # item -> certainty -> (worn colours 1/2, worn pattern) -> P(names 1-3, pattern), 3 x 4
     source: str
 
 
@@ -125,8 +127,31 @@ def observation_model(path: str | None = None) -> ObservationModel:
             table = pooled_pattern * PRIOR_WEIGHT + (
                 np.array(measured[certainty], float) if certainty in measured else 0.0)
             pattern[item][certainty] = table / table.sum(1, keepdims=True)
+    shape = _shapes(n_names, pattern, data.get("shape_counts", {}))
     return ObservationModel(colour=colour, extra=extra, presence=presence, n_names=n_names,
-                            pattern=pattern, source=str(file) if data else "defaults")
+                            pattern=pattern, shape=shape,
+                            source=str(file) if data else "defaults")
+
+
+def _shapes(n_names: dict[str, dict[str, np.ndarray]], pattern: dict[str, dict[str, np.ndarray]],
+            counts: dict[str, Any]) -> dict[str, dict[str, dict[tuple[int, str], np.ndarray]]]:
+    """Joint (names read, pattern read) tables: measured counts smoothed toward the
+    product of the two marginal tables (which is what they are when nothing is measured)."""
+    out: dict[str, dict[str, dict[tuple[int, str], np.ndarray]]] = {}
+    for item in ITEMS:
+        out[item] = {}
+        for certainty in CERTAINTY:
+            out[item][certainty] = {}
+            measured = counts.get(item, {}).get(certainty, {})
+            for n_true in (1, 2):
+                for k, worn in enumerate(PATTERNS):
+                    independent = np.outer(n_names[item][certainty][n_true - 1, 1:],
+                                           pattern[item][certainty][k])
+                    table = PRIOR_WEIGHT * independent / independent.sum()
+                    if f"{n_true}|{worn}" in measured:
+                        table = table + np.array(measured[f"{n_true}|{worn}"], float)
+                    out[item][certainty][(n_true, worn)] = table / table.sum()
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -146,11 +171,12 @@ def certain_model() -> ObservationModel:
     names = np.array([[0.0, 0.9, 0.09, 0.01], [0.0, 0.1, 0.85, 0.05]])
     pattern = np.full((len(PATTERNS), len(PATTERNS)), 0.1 / (len(PATTERNS) - 1))
     np.fill_diagonal(pattern, 0.9)
+    n_names = {i: dict.fromkeys(CERTAINTY, names) for i in ITEMS}
+    patterns = {i: dict.fromkeys(CERTAINTY, pattern) for i in ITEMS}
     return ObservationModel(
         colour=_perceptual_prior(), extra=np.full(len(COLOUR_NAMES), 1 / len(COLOUR_NAMES)),
-        presence={i: smooth for i in ITEMS},
-        n_names={i: dict.fromkeys(CERTAINTY, names) for i in ITEMS},
-        pattern={i: dict.fromkeys(CERTAINTY, pattern) for i in ITEMS}, source="person")
+        presence={i: smooth for i in ITEMS}, n_names=n_names, pattern=patterns,
+        shape=_shapes(n_names, patterns, {}), source="person")
 
 
 def colour_confusion() -> np.ndarray:
@@ -163,14 +189,19 @@ def _index(name: Any) -> int | None:
 
 
 def colours_loglik(model: ObservationModel, item: str, observed: list[str],
-                   worn: list[str], certainty: str = "sure") -> tuple[float, bool, float]:
+                   worn: list[str], certainty: str = "sure", count: bool = True
+                   ) -> tuple[float, bool, float]:
     """``log P(observed names | worn colours)``, whether every name is a worn colour, and the
-    log-probability of the first name alone (for the "close colour" verdict)."""
+    log-probability of the first name alone (for the "close colour" verdict).
+
+    ``count=False`` leaves out how many names were read (:func:`shape_loglik` has it).
+    """
     seen = [i for i in (_index(c) for c in observed) if i is not None][:MAX_NAMES]
     truth = [i for i in (_index(c) for c in worn) if i is not None]
     if not seen or not truth:
         return 0.0, True, 0.0
-    total = math.log(model.n_names[item][certainty][min(2, len(truth)) - 1, len(seen)])
+    total = math.log(model.n_names[item][certainty][min(2, len(truth)) - 1, len(seen)]) \
+        if count else 0.0
     unused = list(truth)
     exact, first = True, 0.0
     for j, o in enumerate(seen):
@@ -199,6 +230,21 @@ def pattern_loglik(model: ObservationModel, item: str, observed: Any, worn: str,
         return 0.0
     table = model.pattern[item][certainty]
     return math.log(table[PATTERNS.index(worn), PATTERNS.index(observed)])
+
+
+def shape_loglik(model: ObservationModel, item: str, observed: list[str], pattern: Any,
+                 worn: list[str], worn_pattern: str, certainty: str = "sure") -> float:
+    """``log P(number of names read, pattern read | worn colours and pattern)``, jointly."""
+    n_seen = min(MAX_NAMES, len([c for c in observed if c in COLOUR_NAMES]))
+    n_true = min(2, len([c for c in worn if c in COLOUR_NAMES]))
+    if n_true == 0:
+        return 0.0
+    if n_seen and pattern in PATTERNS:
+        table = model.shape[item][certainty][(n_true, worn_pattern)]
+        return math.log(table[n_seen - 1, PATTERNS.index(pattern)])
+    if n_seen:
+        return math.log(model.n_names[item][certainty][n_true - 1, n_seen])
+    return pattern_loglik(model, item, pattern, worn_pattern, certainty)
 
 
 def background_loglik(model: ObservationModel, observed: list[str], pattern: Any) -> float:

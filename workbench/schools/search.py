@@ -28,8 +28,8 @@ from workbench.schools.likelihood import (
     colour_confusion,
     colours_loglik,
     observation_model,
-    pattern_loglik,
     presence_likelihoods,
+    shape_loglik,
 )
 from workbench.schools.registry import School, format_item
 from workbench.uniforms.calibrate import certainty_of
@@ -199,9 +199,11 @@ def _item_loglik(model: ObservationModel, item: str, obs: Mapping[str, Any] | No
         return ItemMatch(item, observed, expected, "unexpected", math.log(background))
     certainty = certainty_of(symbol)
     log_colour, exact, log_first = colours_loglik(model, item, colours, spec["colours"],
-                                                  certainty)
+                                                  certainty, count=False)
     worn_pattern = spec.get("pattern", "plain")
-    log_pattern = pattern_loglik(model, item, pattern, worn_pattern, certainty)
+    # how many names and which pattern were read fail together: one joint table
+    log_pattern = shape_loglik(model, item, colours, pattern, spec["colours"], worn_pattern,
+                               certainty)
     like = p_worn * l_worn * math.exp(log_colour + log_pattern) + (1 - p_worn) * background
     pattern_ok = pattern in (None, worn_pattern)
     verdict = ("match" if exact and pattern_ok else "colour-close" if pattern_ok and

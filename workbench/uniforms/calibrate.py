@@ -85,6 +85,7 @@ def presence_condition(item: str, colours: Sequence[str] | None,
     return "not"
 
 
+MAX_NAMES = 3                    # colour names the extractor reports at most
 CERTAINTY = ("sure", "unsure")   # colour-count and pattern tables by presence certainty
 PRESENCE_CONDITIONS = {
     "shirt": ("worn", "worn-patterned", "not"),
@@ -141,7 +142,10 @@ def fit(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         ``n_colours[item][certainty][n_true][n_observed]`` and
         ``pattern_counts[item][certainty][true][observed]``, where certainty is ``sure``
         or ``unsure`` from the presence reading: an unsure reading (mixed pixels) names
-        more colours and finds patterns more often.
+        more colours and finds patterns more often; ``shape_counts[item][certainty]
+        ["n_true|pattern"]`` counts names read (1-3, rows) and pattern read (columns)
+        together, because the two fail together (a stripe colour that is not named is
+        also a stripe that is not seen).
     """
     c = len(COLOUR_NAMES)
     presence = {i: {w: dict.fromkeys(PRESENCE_SYMBOLS, 0)
@@ -150,6 +154,8 @@ def fit(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     extra = np.zeros(c, dtype=int)
     n_colours = {i: {c: {str(t): [0, 0, 0, 0] for t in (1, 2)} for c in CERTAINTY}
                  for i in ITEMS}
+    shapes: dict[str, dict[str, dict[str, np.ndarray]]] = {i: {c: {} for c in CERTAINTY}
+                                                           for i in ITEMS}
     patterns = {i: {c: np.zeros((len(PATTERNS), len(PATTERNS)), dtype=int) for c in CERTAINTY}
                 for i in ITEMS}
     for r in records:
@@ -161,7 +167,7 @@ def fit(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if not (r["worn"] and r["present"]):
             continue
         truth = [COLOUR_NAMES.index(t) for t in r["truth_colours"]]
-        seen = [COLOUR_NAMES.index(o) for o in r["colours"] if o in COLOUR_NAMES][:3]
+        seen = [COLOUR_NAMES.index(o) for o in r["colours"] if o in COLOUR_NAMES][:MAX_NAMES]
         certainty = certainty_of(symbol)
         n_colours[r["item"]][certainty][str(min(2, len(truth)))][len(seen)] += 1
         unused = list(truth)
@@ -181,10 +187,17 @@ def fit(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if r["pattern"] in PATTERNS and r["truth_pattern"] in PATTERNS:
             patterns[r["item"]][certainty][PATTERNS.index(r["truth_pattern"]),
                                            PATTERNS.index(r["pattern"])] += 1
+            if seen:
+                key = f"{min(2, len(truth))}|{r['truth_pattern']}"
+                table = shapes[r["item"]][certainty].setdefault(
+                    key, np.zeros((MAX_NAMES, len(PATTERNS)), dtype=int))
+                table[len(seen) - 1, PATTERNS.index(r["pattern"])] += 1
     return {"names": list(COLOUR_NAMES), "patterns": list(PATTERNS),
             "presence_symbols": list(PRESENCE_SYMBOLS), "presence": presence,
             "colour_counts": colour_counts.tolist(), "extra_colour_counts": extra.tolist(),
             "n_colours": n_colours,
+            "shape_counts": {i: {c: {k: m.tolist() for k, m in by.items()}
+                                 for c, by in per.items()} for i, per in shapes.items()},
             "pattern_counts": {i: {c: m.tolist() for c, m in by.items()}
                                for i, by in patterns.items()},
             "records": len(records)}
