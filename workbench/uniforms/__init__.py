@@ -10,4 +10,7 @@ submodules; nothing heavy loads on import):
   ``save_attributes`` - the ``uniform_attributes`` table of a case (corrections win).
 * :func:`workbench.uniforms.extract.extract_case` - the ``workbench uniforms`` run.
 * :mod:`workbench.uniforms.evaluate` - measurement on constructed photos.
+* :mod:`workbench.uniforms.queryset` - constructed search queries, kept as JSON.
+* :mod:`workbench.uniforms.calibrate` - the school search's observation model, counted on
+  a calibration split of constructed photos (never the query split).
 """
