@@ -1,6 +1,6 @@
 """``workbench dashboard`` and ``workbench map``: the supervisor overview and map exports.
 
-* ``workbench dashboard CASE_DIR [--port P] [--token T] [--preheat]`` serves the read-only
+* ``workbench dashboard CASE_DIR [--port P] [--token T] [--no-preheat]`` serves the read-only
   case overview (Voila) on 127.0.0.1 and prints the URL with its access token.
 * ``workbench map CASE_DIR --out DIR`` writes the case map as offline HTML, GeoJSON and
   KML (Google Earth); thumbnails in the HTML popups are blurred unless ``--reveal``.
