@@ -17,8 +17,9 @@ class FaceSettings:
         detector: registry name of the detector (``hog``, ``yunet``, ``cnn``, or a DeepFace
             detector such as ``deepface:yunet`` once its weights are imported).
         detector_threshold: confidence cut of the ``yunet`` detector (0-1).
-        upsample: pyramid upsampling of the dlib detectors; 1 lets dlib's 80 px HOG window find faces of
-            about 40 px, 0 only faces of about 80 px and up (4x faster).
+        upsample: pyramid upsampling of the dlib detectors; 1 lets dlib's 80 px HOG
+            window find faces of about 40 px, 0 only faces of about 80 px and up (4x
+            faster).
         hog_gray: run the HOG detector on the grey image: about 30 % faster detection;
             on 101 labelled photos it changed 2 of ~105 detections, both at the
             threshold (one 44 px background face lost), so it is off by default.
