@@ -104,6 +104,14 @@ def observation_model(path: str | None = None) -> ObservationModel:
         table = data.get("presence", {}).get(item) or {
             "worn": dict(zip(PRESENCE_SYMBOLS, (4, 0.5, 1, 3, 88), strict=True)),
             "not": dict(zip(PRESENCE_SYMBOLS, (88, 3, 1, 0.5, 4), strict=True))}
+        table = dict(table)
+        if item == "blazer" and {"worn-over-same", "not-over-jumper"} <= set(table):
+            # A blazer over a jumper of its colour and a jumper alone put one fabric over
+            # the centre and the sides: the same picture to this extractor. One pooled
+            # row, so such schools tie exactly instead of by counting noise.
+            pooled = {k: table["worn-over-same"][k] + table["not-over-jumper"][k]
+                      for k in PRESENCE_SYMBOLS}
+            table["worn-over-same"] = table["not-over-jumper"] = pooled
         # add-one smoothing: no reading is impossible under any condition
         presence[item] = {}
         for condition, row in table.items():
