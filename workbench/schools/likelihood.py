@@ -6,17 +6,21 @@ item description is built from tables counted on a held-out calibration split of
 constructed photos (``calibration.json``, written by :mod:`workbench.uniforms.calibrate`):
 
 * presence: the reading binned (absent/present, sure/unsure, cannot tell) against whether
-  the item was worn - and for the blazer, whether the school's jumper is of the blazer's
-  colour - so a blazer reported "cannot tell" is evidence for a blazer over a same-coloured
-  jumper or a jumper alone, and against a blazer of another colour;
-* colours: how many names a fabric of one or two colours yields, each name paired with
-  a worn colour through a colour confusion (measured counts smoothed by a perceptual prior
-  from CIE94 distances of the palette), names beyond the worn colours from an "extra name"
-  distribution (shading, a neighbouring layer);
-* pattern: a per-item confusion (plain ties are read as striped about a quarter of the time).
+  the item was worn and what the school wears beneath it
+  (:func:`workbench.uniforms.calibrate.presence_condition`) - a tie of the shirt's colour
+  goes unseen, a striped shirt passes for a striped tie, a blazer reported "cannot tell"
+  is evidence for a blazer over a same-coloured jumper or a jumper alone (one pooled row:
+  the same picture to the extractor) and against a blazer of another colour;
+* colours: each name paired with a worn colour through a colour confusion (measured
+  counts smoothed by a perceptual prior from CIE94 distances of the palette), names beyond
+  the worn colours from an "extra name" distribution (shading, a neighbouring layer);
+* shape: how many names were read and which pattern, jointly (they fail together: a
+  stripe colour not named is a stripe not seen), by presence certainty; plain ties are
+  read as striped about a quarter of the time.
 
-Measured rows are capped at :data:`MEASURED_WEIGHT` observations each so the perceptual
-prior keeps half the say: constructed photos are kinder than real cameras.
+Colour rows count at most :data:`MEASURED_WEIGHT` measured observations each, so the
+perceptual prior keeps half the say: constructed photos are kinder than real cameras.
+Readings a person made or corrected use :func:`certain_model` instead.
 """
 
 from __future__ import annotations
