@@ -165,19 +165,29 @@ def _child(side: str, paths_file: str, workers: int, detector: str) -> None:
 # -- comparison ------------------------------------------------------------------------
 
 
-def recall(reference: list[list[list[float]]], other: list[list[list[float]]],
-           iou_min: float = 0.3) -> tuple[float, int]:
-    """Fraction of ``reference`` faces (>= 40 px) that ``other`` found too (IoU >= iou_min)."""
+def missed(reference: list[list[list[float]]], other: list[list[list[float]]],
+           iou_min: float = 0.3) -> tuple[list[tuple[int, list[float]]], int]:
+    """``reference`` faces (>= 40 px) that ``other`` did not find (IoU < iou_min), as
+    (image index, box), and how many reference faces there were."""
     from workbench.faces.tracks import iou_matrix
 
-    hit = total = 0
-    for ref, oth in zip(reference, other, strict=True):
+    lost: list[tuple[int, list[float]]] = []
+    total = 0
+    for index, (ref, oth) in enumerate(zip(reference, other, strict=True)):
         ref = np.asarray(ref, float).reshape(-1, 4)
         ref = ref[np.minimum(ref[:, 2] - ref[:, 0], ref[:, 3] - ref[:, 1]) >= MIN_FACE]
         total += len(ref)
-        if len(ref) and len(oth):
-            hit += int((iou_matrix(ref, np.asarray(oth, float)).max(axis=1) >= iou_min).sum())
-    return (hit / total if total else 1.0), total
+        found = (iou_matrix(ref, np.asarray(oth, float)).max(axis=1) >= iou_min
+                 if len(ref) and len(oth) else np.zeros(len(ref), bool))
+        lost += [(index, box.round(1).tolist()) for box in ref[~found]]
+    return lost, total
+
+
+def recall(reference: list[list[list[float]]], other: list[list[list[float]]],
+           iou_min: float = 0.3) -> tuple[float, int]:
+    """Fraction of ``reference`` faces (>= 40 px) that ``other`` found too (IoU >= iou_min)."""
+    lost, total = missed(reference, other, iou_min)
+    return (1.0 - len(lost) / total if total else 1.0), total
 
 
 def _run_side(side: str, paths_file: Path, workers: int, detector: str = "hog"
@@ -192,14 +202,17 @@ def _run_side(side: str, paths_file: Path, workers: int, detector: str = "hog"
     raise SystemExit(f"{side} side failed:\n{proc.stderr[-3000:]}")
 
 
-def _engine_summary(engine: dict[str, Any], prototype: dict[str, Any], n: int
+def _engine_summary(engine: dict[str, Any], prototype: dict[str, Any], paths: list[str]
                     ) -> dict[str, Any]:
+    n = len(paths)
     e_recall, e_total = recall(prototype["boxes"], engine["boxes"])
+    lost, _ = missed(prototype["boxes"], engine["boxes"])
     p_recall, p_total = recall(engine["boxes"], prototype["boxes"])
     return {
         "images_per_s": n / engine["seconds"],
         "ratio": (n / engine["seconds"]) / (n / prototype["seconds"]),
         "recall_vs_prototype": e_recall, "prototype_faces_ge40": e_total,
+        "missed_prototype_faces": [{"image": paths[i], "box": box} for i, box in lost],
         "prototype_recall_vs_engine": p_recall, "engine_faces_ge40": p_total,
         "faces": sum(len(b) for b in engine["boxes"]),
         "peak_rss_mb": engine["peak_rss_mb"],
@@ -236,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "prototype_faces": sum(len(b) for b in prototype["boxes"]),
         "prototype_peak_rss_mb": prototype["peak_rss_mb"],
         "prototype_tracemalloc_peak_mb": prototype["tracemalloc_peak_mb"],
-        "engines": {d: _engine_summary(e, prototype, n) for d, e in engines.items()},
+        "engines": {d: _engine_summary(e, prototype, paths) for d, e in engines.items()},
         "load_average": os.getloadavg(),
     }
     print(f"prototype      : {p_rate:6.2f} images/s (1 process), peak RSS "
@@ -250,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  recall (faces >= {MIN_FACE} px): finds {e['recall_vs_prototype']:.3f} of the "
               f"prototype's {e['prototype_faces_ge40']}; the prototype finds "
               f"{e['prototype_recall_vs_engine']:.3f} of its {e['engine_faces_ge40']}")
+        for lost in e["missed_prototype_faces"]:
+            print(f"    missed: {Path(lost['image']).name} box {lost['box']} (look at it: "
+                  "a miss may be a false detection of the prototype's)")
     print(f"load average during the run: {summary['load_average']}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
