@@ -81,32 +81,23 @@ REGISTRY_SOURCE_PREFIX = "registry:"
 def hit_places(case: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Places the case's hits point to, for the map: (candidate schools, last-seen places).
 
-    Schools come from ``school`` hits (the school id is the first word of the hit's
-    source), placed from the school registry. Last-seen places come from *verified*
+    Schools come from ``school`` hits through
+    :func:`workbench.schools.case_search.school_places` (placed from the school registry,
+    explained by the items that matched and their tie group). Last-seen places come from *verified*
     ``registry`` hits, placed from the missing-person registry named in the hit's source.
     A registry that is not reachable from here is skipped: the hits still show in the
     tables, only their place is missing from the map.
     """
     from workbench.errors import WorkbenchError
+    from workbench.schools.case_search import school_places
 
     hits = case.query("SELECT kind, source, score, conditions FROM hits "
-                      "WHERE kind IN ('school', 'registry')")
-    schools: list[dict[str, Any]] = []
+                      "WHERE kind = 'registry'")
+    try:
+        schools = school_places(case)
+    except WorkbenchError:
+        schools = []  # no readable school registry here: the hits still show in the tables
     last_seen: list[dict[str, Any]] = []
-    best_school = hits[hits["kind"] == "school"].groupby("source")["score"].max()
-    if len(best_school):
-        from workbench.schools.registry import load_registry
-
-        try:
-            registry = {s.id: s for s in load_registry()}
-        except WorkbenchError:
-            registry = {}
-        for source, score in best_school.items():
-            school = registry.get(str(source).split(" ", 1)[0])
-            if school is not None:
-                schools.append({"lat": school.lat, "lon": school.lon, "name": school.name,
-                                "score": float(score),
-                                "explanation": "uniform match from school search"})
     matches: dict[tuple[str, str], float] = {}
     for row in hits[hits["kind"] == "registry"].itertuples():
         conditions = {c["name"]: c for c in json.loads(row.conditions)}

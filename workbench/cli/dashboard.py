@@ -46,13 +46,17 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _map(args: argparse.Namespace) -> int:
+    from workbench.apps.overview_data import hit_places
     from workbench.geo.export import write_geojson, write_kml
     from workbench.geo.maps import MapOptions, build_map, case_layers, save_map
     from workbench.store import Case
 
     args.out.mkdir(parents=True, exist_ok=True)
     with Case.open(args.case_dir) as case:
-        layers = case_layers(case, thumbnails=args.thumbnails, reveal=args.reveal)
+        # The same layers as the dashboard: candidate schools and verified last-seen places.
+        schools, last_seen = hit_places(case)
+        layers = case_layers(case, schools=schools, last_seen=last_seen,
+                             thumbnails=args.thumbnails, reveal=args.reveal)
         written = [
             save_map(build_map(layers, MapOptions(reveal=args.reveal)), args.out / "map.html"),
             write_geojson(layers, args.out / "map.geojson"),

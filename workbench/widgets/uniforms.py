@@ -181,9 +181,12 @@ class SchoolSearch(WorkbenchWidget):
         self.results_count = len(self.results)
         self.message = (f"{self.results_count} schools ranked for {face_id}. A ranking of plausible schools "
                         "for an investigator to follow up, not an identification.")
+        shown = self.results.copy()
+        if "rank_text" in shown.columns:
+            shown["rank"] = shown["rank_text"]  # "4-15": schools that tie share a rank range
         columns = [c for c in ("rank", "name", "address", "score", "distance_km", "reasons")
-                   if c in self.results.columns]
-        self.table.value = table_html(self.results.to_dict(orient="records"), columns)
+                   if c in shown.columns]
+        self.table.value = table_html(shown.to_dict(orient="records"), columns)
 
     def snapshot_body(self) -> str:
         return f"<p>{html.escape(self.message)}</p>{self.table.value}"
