@@ -99,6 +99,10 @@ def test_search_face_stores_school_hits(case_with_face) -> None:
     assert {h.source for h in hits} == {f"{r.school.id} {r.school.name}" for r in results}
     assert any(c.fired for c in hits[0].conditions)
     assert set(case.runs().kind) == {"uniforms", "school_search"}
+    # a new search of the face supersedes the old one: schools that left the ranking go
+    search_face(case, face_id, top=1)
+    again = case.hit_objects(kind="school")
+    assert len(again) == 1 and again[0].source == f"{results[0].school.id} {results[0].school.name}"
 
 
 @pytest.fixture()

@@ -105,11 +105,15 @@ def _store(case: Case, found: dict[str, tuple[str, list[SchoolMatch]]], top: int
            priors: dict[str, str]) -> str:
     run = case.start_run(Run.start("school_search", models={"search": MODEL},
                                    params=_run_params(list(found), top, priors)))
-    hits = [r.to_hit(evidence_id, run.id, face_id)
-            for face_id, (evidence_id, results) in found.items() for r in results]
-    # Hit ids derive from evidence, kind, school and face: a repeated search adds nothing.
-    case.add_hits(hits)
-    case.finish_run(run.id, summary={"faces": len(found), "results": len(hits)})
+    stored = 0
+    # A new search of a face supersedes its earlier school hits (after a correction, a new
+    # geotag or a new model the ranking differs); review decisions live apart and survive.
+    with case.transaction():
+        for face_id, (evidence_id, results) in found.items():
+            case.add_hits([r.to_hit(evidence_id, run.id, face_id) for r in results],
+                          replace={"kind": "school", "face_id": face_id})
+            stored += len(results)
+    case.finish_run(run.id, summary={"faces": len(found), "results": stored})
     return run.id
 
 

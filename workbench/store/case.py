@@ -378,7 +378,7 @@ class Case:
         now = _now()
         with self.transaction() as conn:
             if replace:
-                allowed = {"kind", "source", "run_id", "evidence_id"}
+                allowed = {"kind", "source", "run_id", "evidence_id", "face_id"}
                 if not set(replace) <= allowed:
                     raise CaseError(f"replace filters must be among {sorted(allowed)}")
                 where = " AND ".join(f"{k} = ?" for k in replace)
