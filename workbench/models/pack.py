@@ -165,6 +165,8 @@ def install(dest: str | os.PathLike[str] | None = None,
     manifest = read_manifest(folder)
     for name in names or list(MODELS):
         model = spec(name)
+        if model.optional and installed_member_path(model) is None:
+            continue  # a platform-specific package that is absent here (see ModelSpec)
         target = folder / model.filename
         if target.is_file() and sha256_file(target) == model.sha256:
             entry = manifest["files"].get(name) or {}
@@ -184,8 +186,9 @@ def check(dest: str | os.PathLike[str] | None = None) -> list[str]:
     problems: list[str] = []
     if not (folder / MANIFEST).is_file():
         return [f"no model pack at {folder} (no {MANIFEST})"]
-    for name in MODELS:
-        if name not in manifest["files"]:
+    for name, model in MODELS.items():
+        optional_absent = model.optional and installed_member_path(model) is None
+        if name not in manifest["files"] and not optional_absent:
             problems.append(f"{name}: not installed in {folder}")
     for name, entry in sorted(manifest["files"].items()):
         path = folder / entry["file"]

