@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.apps import overview_data as data
+from workbench.apps.serve import READY_ENV  # the file serve waits for: a kernel is ready
 from workbench.errors import CaseError
 
 CASE_ENV = "WORKBENCH_CASE"
@@ -29,8 +30,6 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 STATIC_FLAG = "workbench_static"
 # Set to "True" by Voila in the kernels of its pre-heated pool.
 VOILA_PREHEAT_ENV = "VOILA_PREHEAT"
-# Set by workbench.apps.serve: the file to create once a pre-heated kernel waits for a visit.
-READY_ENV = "WORKBENCH_DASHBOARD_READY"
 DISCLAIMER = (
     "Scores are leads for a trained person, never verdicts. Age and emotion estimates are "
     "unreliable on children and across demographics. Thumbnails are blurred."
@@ -353,8 +352,3 @@ def _display_timeline(spec: dict[str, Any] | None, display: Any) -> None:
     # itself: no CDN, no 4 MB script per output. Raw JSON because fig.show() imports
     # nbformat's validator (seconds of start-up) and graph_objects validation costs ~1 s.
     display({PLOTLY_MIME: spec, "text/plain": "capture timeline"}, raw=True)
-
-
-def case_overview_from_env() -> Any:
-    """The overview for the case named by ``WORKBENCH_CASE`` (what the notebook calls)."""
-    return case_overview(os.environ.get(CASE_ENV, ""))

@@ -120,7 +120,6 @@ def probe_dashboard(url: str, expect_evidence: int | None = None,
 
             context.route("**/*", route)
             page = context.new_page()
-            start = time.perf_counter()
 
             def note(kind: str, text: str) -> None:
                 result.console.append(f"{time.perf_counter() - start:7.2f} s {kind}: {text}")

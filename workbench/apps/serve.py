@@ -82,6 +82,9 @@ def voila_command(port: int, token: str, notebook: Path = DASHBOARD,
         "--no-browser", f"--port={port}", f"--Voila.ip={HOST}", f"--Voila.token={token}",
         f"--template={TEMPLATE}", "--theme=light",
         "--VoilaConfiguration.show_tracebacks=False",
+        # Never drift to another port: the printed URL (with its token) must reach this
+        # server, not whatever else already listens on the asked-for port.
+        "--Voila.port_retries=0",
     ]
     if preheat:
         # One kernel waits, imports done, in the dashboard's wait_for_visit(); the next
@@ -127,6 +130,9 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
     if not (case_path / "case.db").is_file():
         raise CaseError(f"{case_path} is not a case (no case.db); create it with "
                         "`workbench case init` and ingest evidence first")
+    if port is not None and _listening(port):
+        raise DashboardError(f"something already listens on {HOST}:{port}; stop it or choose "
+                             "another --port")
     port = port or free_port()
     token = token or secrets.token_urlsafe(24)
     command = voila_command(port, token, preheat=preheat)
@@ -150,28 +156,50 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
     finally:
         if log is not None:
             log.close()  # the child has its own copy of the file descriptor
+    dashboard = Dashboard(process, f"http://{HOST}:{port}/?token={token}", port, token,
+                          ready_dir=ready_dir)
+    try:
+        listening = _wait_until_up(dashboard, ready_file, wait_s, wait_ready and preheat)
+    except BaseException:
+        dashboard.stop()  # an error or Ctrl-C while waiting leaves no server or folder behind
+        raise
+    if not listening:
+        dashboard.stop()
+        raise DashboardError(f"Voila did not listen on {HOST}:{port} within {wait_s:.0f} s")
+    return dashboard
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def _wait_until_up(dashboard: Dashboard, ready_file: Path, wait_s: float,
+                   wait_ready: bool) -> bool:
+    """Wait until Voila listens (and, with ``wait_ready``, its kernel is ready).
+
+    Returns whether it listens; sets ``dashboard.ready`` when the kernel signalled ready.
+
+    Raises:
+        DashboardError: Voila exited.
+    """
     deadline = time.monotonic() + wait_s
-    dashboard = None
+    listening = False
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise DashboardError(f"Voila exited with status {process.returncode}; run "
-                                 f"`{' '.join(voila_command(port, '***'))}` to see why")
-        if dashboard is None:
-            with socket.socket() as sock:
-                sock.settimeout(0.5)
-                if sock.connect_ex((HOST, port)) == 0:
-                    dashboard = Dashboard(process, f"http://{HOST}:{port}/?token={token}",
-                                          port, token, ready_dir=ready_dir)
-                    if not (wait_ready and preheat):
-                        return dashboard
+        if dashboard.process.poll() is not None:
+            raise DashboardError(
+                f"Voila exited with status {dashboard.process.returncode}; run "
+                f"`{' '.join(voila_command(dashboard.port, '***'))}` to see why")
+        if not listening:
+            listening = _listening(dashboard.port)
+            if listening and not wait_ready:
+                return True
         elif ready_file.exists():
             dashboard.ready = True
-            return dashboard
+            return True
         time.sleep(0.2)
-    if dashboard is not None:
-        return dashboard  # listening, but the pre-heated kernel is not ready yet
-    process.terminate()
-    raise DashboardError(f"Voila did not listen on {HOST}:{port} within {wait_s:.0f} s")
+    return listening  # listening, but the pre-heated kernel may not be ready yet
 
 
 def serve(case_dir: str | os.PathLike[str], port: int = 8866, token: str | None = None,
@@ -192,8 +220,9 @@ def serve(case_dir: str | os.PathLike[str], port: int = 8866, token: str | None 
     try:
         return dashboard.process.wait()
     except KeyboardInterrupt:
-        dashboard.stop()
         return 0
+    finally:
+        dashboard.stop()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
