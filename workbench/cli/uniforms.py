@@ -51,7 +51,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"uniforms: {summary['faces']} faces in {summary['images']} images, "
                   f"{summary['uniform_likely']} with uniform score >= 0.5, "
                   f"{summary['errors']} images unreadable (run {summary['run_id'][:8]})")
-        if args.search:
+        if args.search and summary["faces"] == 0:
+            print("schools: no faces in this case, nothing to search")
+        elif args.search:
             from workbench.schools.case_search import search_case
 
             found = search_case(case, top=args.top, progress=not args.no_progress)

@@ -275,7 +275,9 @@ def presence_likelihoods(model: ObservationModel, item: str, obs: Mapping[str, A
     is reported depends on them (:func:`workbench.uniforms.calibrate.presence_condition`).
     An optional jumper is worn half the time, so both cases are mixed.
     """
-    symbol = presence_symbol(obs.get("present"), float(obs.get("confidence", 0.8) or 0.8))
+    confidence = obs.get("confidence")
+    # A reading without a confidence (hand-written JSON) counts as fairly sure; 0.0 stays 0.0.
+    symbol = presence_symbol(obs.get("present"), 0.8 if confidence is None else float(confidence))
     k = PRESENCE_SYMBOLS.index(symbol)
     table = model.presence[item]
     colours = list(spec["colours"]) if spec else []

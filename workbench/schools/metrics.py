@@ -118,6 +118,8 @@ def decompose(queries: Sequence[Any], schools: Sequence[School],
         ``information_limit = 1 - ceiling``, ``ranking = ceiling - ranker_on_perfect``,
         ``extraction = ranker_on_perfect - ranker_on_extracted``.
     """
+    if not queries:
+        raise ValueError("no queries to measure: build the constructed query set first")
     index = {s.id: i for i, s in enumerate(schools)}
     ceiling, perfect, extracted = [], [], []
     unique = wrong = 0

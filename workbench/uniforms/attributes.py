@@ -83,7 +83,8 @@ class PersonAttributes:
         """The observation the school search takes: visible items only.
 
         Besides presence, colours and pattern it carries how sure each reading is
-        (``pattern_confidence``, ``colour_shares``), which the search weighs.
+        (``pattern_confidence``, ``colour_shares``), for the analyst to see; the search
+        does not use them (wrong stripes came with the same confidence as right ones).
         """
         return {k: {"present": v.present, "confidence": v.confidence, "colours": v.colours,
                     "pattern": v.pattern, "pattern_confidence": v.pattern_confidence,

@@ -128,7 +128,7 @@ def observation(face: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if v.get("corrected"):
             obs["corrected"] = True     # a person's reading: the search trusts it more
         elif isinstance(detail, dict):
-            # A measured reading carries its certainty; a correction is certain (1.0).
+            # A measured reading carries its certainty (shown, not used by the search).
             obs["pattern_confidence"] = detail.get("pattern_confidence")
             obs["colour_shares"] = [c.get("share") for c in detail.get("colours") or []
                                     if isinstance(c, dict) and "share" in c]
