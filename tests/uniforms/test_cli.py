@@ -188,3 +188,19 @@ def test_search_table_shows_tie_groups(tmp_path: Path, capsys) -> None:
                  "--bbox", "27,-83,29,-81", "--json", "--top", "6"]) == 0
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert results[0]["rank_range"] == [1, 5] and results[-1]["name"] == "Alpha"
+
+
+def test_schools_from_a_custom_registry_reach_the_map(geotagged_case, tmp_path: Path) -> None:
+    """search-case --registry records its file, so the dashboard map can place its schools."""
+    from workbench.apps.overview_data import hit_places
+
+    case, _ = geotagged_case
+    reg = tmp_path / "agency_schools.csv"
+    reg.write_text("id,name,address,lat,lon,phase,shirt,tie,jumper,blazer,lower,uniform_source\n"
+                   "agency-1,Agency Academy,,27.9,-82.4,HIGH,white,,,,,local\n")
+    assert main(["uniforms", str(case.path), "--no-progress"]) == 0
+    assert main(["schools", "search-case", str(case.path), "--no-progress", "--min-score", "0",
+                 "--min-items", "0", "--registry", str(reg)]) == 0
+    assert case.hit_objects(kind="school")
+    schools, _ = hit_places(case)
+    assert [s["name"] for s in schools] == ["Agency Academy"]

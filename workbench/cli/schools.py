@@ -191,7 +191,7 @@ def _search_case(args: argparse.Namespace) -> int:
         summary = search_case(case, schools, top=args.top, min_uniform_score=args.min_score,
                               min_items=args.min_items,
                               use_case_geotags=not args.no_case_geotags,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, registry=args.registry)
         places = school_places(case, schools)
     if args.json:
         print_json_lines({"face_id": f, "prior": summary["priors"][f],

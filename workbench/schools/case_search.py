@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,8 +63,11 @@ def case_prior(case: Case, evidence_id: str, scale_km: float = GEOTAG_SCALE_KM,
     return None, "no geotag: uniform only"
 
 
-def _run_params(face_ids: Sequence[str], top: int, priors: dict[str, str]) -> dict[str, Any]:
-    return {"faces": list(face_ids)[:50], "top": top, "priors": priors}
+def _run_params(face_ids: Sequence[str], top: int, priors: dict[str, str],
+                registry: str | None = None) -> dict[str, Any]:
+    # The registry file is recorded so that maps can place the schools found in it.
+    return {"faces": list(face_ids)[:50], "top": top, "priors": priors,
+            "registry": str(Path(registry).resolve()) if registry else None}
 
 
 def search_face(case: Case, face_id: str, schools: Sequence[School] | None = None,
@@ -102,9 +106,9 @@ def search_face(case: Case, face_id: str, schools: Sequence[School] | None = Non
 
 
 def _store(case: Case, found: dict[str, tuple[str, list[SchoolMatch]]], top: int,
-           priors: dict[str, str]) -> str:
+           priors: dict[str, str], registry: str | None = None) -> str:
     run = case.start_run(Run.start("school_search", models={"search": MODEL},
-                                   params=_run_params(list(found), top, priors)))
+                                   params=_run_params(list(found), top, priors, registry)))
     stored = 0
     # A new search of a face supersedes its earlier school hits (after a correction, a new
     # geotag or a new model the ranking differs); review decisions live apart and survive.
@@ -119,13 +123,14 @@ def _store(case: Case, found: dict[str, tuple[str, list[SchoolMatch]]], top: int
 
 def search_case(case: Case, schools: Sequence[School] | None = None, top: int = 10,
                 min_uniform_score: float = 0.5, min_items: int = 2, save: bool = True,
-                use_case_geotags: bool = True, progress: bool = False
-                ) -> dict[str, Any]:
+                use_case_geotags: bool = True, progress: bool = False,
+                registry: str | None = None) -> dict[str, Any]:
     """Search schools for every face that looks like a uniform; one run, hits stored.
 
     A face is searched when its uniform score is at least ``min_uniform_score`` and at
     least ``min_items`` items were seen present. Each face gets its photo's geotag prior
-    (or the case's, see :func:`case_prior`).
+    (or the case's, see :func:`case_prior`). ``registry`` names the CSV ``schools`` came
+    from (recorded in the run, so :func:`school_places` can place its schools).
 
     Returns:
         ``{"run_id", "faces", "searched", "results": {face_id: [SchoolMatch...]},
@@ -154,9 +159,20 @@ def search_case(case: Case, schools: Sequence[School] | None = None, top: int = 
             bar.update(1)
     finally:
         bar.close()
-    run_id = _store(case, found, top, priors) if save and found else ""
+    run_id = _store(case, found, top, priors, registry) if save and found else ""
     return {"run_id": run_id, "faces": len(faces), "searched": len(found),
             "results": {f: r for f, (_, r) in found.items()}, "priors": priors}
+
+
+def searched_registries(case: Case) -> list[School]:
+    """The schools of every registry the case's school searches used (default included)."""
+    schools = {s.id: s for s in load_registry()}
+    runs = case.query("SELECT params FROM runs WHERE kind = 'school_search'")
+    for params in runs["params"]:
+        path = (json.loads(params) or {}).get("registry")
+        if path and Path(path).is_file():
+            schools.update((s.id, s) for s in load_registry(path))
+    return list(schools.values())
 
 
 def school_places(case: Case, schools: Sequence[School] | None = None) -> list[dict[str, Any]]:
@@ -171,7 +187,7 @@ def school_places(case: Case, schools: Sequence[School] | None = None) -> list[d
                       "ORDER BY score DESC")
     if not len(hits):
         return []
-    registry = {s.id: s for s in (load_registry() if schools is None else schools)}
+    registry = {s.id: s for s in (searched_registries(case) if schools is None else schools)}
     best: dict[str, dict[str, Any]] = {}
     for row in hits.itertuples():
         sid = str(row.source).split(" ", 1)[0]
