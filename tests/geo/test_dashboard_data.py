@@ -168,3 +168,16 @@ def test_dashboard_preheats_by_default_and_a_cold_kernel_does_not_wait(monkeypat
     start = time.perf_counter()
     overview.wait_for_visit()
     assert time.perf_counter() - start < 0.5 and not ready.exists()
+
+
+def test_school_hits_are_one_row_of_the_criteria_table(new_case):
+    from workbench.types import Hit
+
+    sha = "ab" * 32
+    with new_case.transaction():
+        new_case.add_evidence({"id": sha, "kind": "image"}, "/ev/school.jpg")
+    new_case.add_hits([Hit(sha, "school", f"{i} School {i}", 1.0 / (i + 1), face_id=f"{sha}:0")
+                       for i in range(5)] + [Hit(sha, "criterion", "known_hash", 0.8)])
+    table = data.hits_by_criterion(new_case)
+    assert table.source.tolist() == ["candidate schools", "known_hash"]
+    assert table.hits.tolist() == [5, 1] and table.best_score.iloc[0] == 1.0

@@ -36,11 +36,18 @@ def case_counts(case: Any) -> dict[str, Any]:
 
 
 def hits_by_criterion(case: Any) -> pd.DataFrame:
-    """One row per (kind, source): hits, distinct items, best and mean score."""
+    """One row per (kind, source): hits, distinct items, best and mean score.
+
+    School hits are one row (``candidate schools``): each is a ranked school for one face,
+    and a row per school would bury the criteria under hundreds of school names; the map
+    and the school search show them one by one.
+    """
     return case.query(
-        """SELECT kind, source, COUNT(*) AS hits, COUNT(DISTINCT evidence_id) AS items,
+        """SELECT kind, CASE WHEN kind = 'school' THEN 'candidate schools' ELSE source END
+                      AS source,
+                  COUNT(*) AS hits, COUNT(DISTINCT evidence_id) AS items,
                   ROUND(MAX(score), 2) AS best_score, ROUND(AVG(score), 2) AS mean_score
-           FROM hits GROUP BY kind, source ORDER BY hits DESC, kind, source"""
+           FROM hits GROUP BY 1, 2 ORDER BY hits DESC, kind, source"""
     )
 
 
