@@ -205,8 +205,8 @@ def _run_side(side: str, paths_file: Path, workers: int, detector: str = "hog"
 def _engine_summary(engine: dict[str, Any], prototype: dict[str, Any], paths: list[str]
                     ) -> dict[str, Any]:
     n = len(paths)
-    e_recall, e_total = recall(prototype["boxes"], engine["boxes"])
-    lost, _ = missed(prototype["boxes"], engine["boxes"])
+    lost, e_total = missed(prototype["boxes"], engine["boxes"])
+    e_recall = 1.0 - len(lost) / e_total if e_total else 1.0
     p_recall, p_total = recall(engine["boxes"], prototype["boxes"])
     return {
         "images_per_s": n / engine["seconds"],

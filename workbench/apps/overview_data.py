@@ -90,23 +90,24 @@ def hit_places(case: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
     Schools come from ``school`` hits through
     :func:`workbench.schools.case_search.school_places` (placed from the school registry,
-    explained by the items that matched and their tie group). Last-seen places come from *verified*
-    ``registry`` hits, placed from the missing-person registry named in the hit's source.
+    explained by the items that matched and their tie group). Last-seen places come from
+    *verified* ``registry`` hits, placed from the missing-person registry named in the
+    hit's source.
     A registry that is not reachable from here is skipped: the hits still show in the
     tables, only their place is missing from the map.
     """
     from workbench.errors import WorkbenchError
     from workbench.schools.case_search import school_places
 
-    hits = case.query("SELECT kind, source, score, conditions FROM hits "
-                      "WHERE kind = 'registry'")
+    registry_hits = case.query("SELECT source, score, conditions FROM hits "
+                               "WHERE kind = 'registry'")
     try:
         schools = school_places(case)
     except WorkbenchError:
         schools = []  # no readable school registry here: the hits still show in the tables
     last_seen: list[dict[str, Any]] = []
     matches: dict[tuple[str, str], float] = {}
-    for row in hits[hits["kind"] == "registry"].itertuples():
+    for row in registry_hits.itertuples():
         conditions = {c["name"]: c for c in json.loads(row.conditions)}
         if not conditions.get("verified", {}).get("value"):
             continue
