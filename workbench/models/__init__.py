@@ -8,7 +8,7 @@ Public API:
     * :func:`deepface_environment` - run DeepFace offline on the pack.
     * :data:`MODELS` - the registry of names (``dlib_landmarks_5``, ``dlib_landmarks_68``,
       ``dlib_embedding``, ``dlib_cnn_detector``, ``age``, ``gender``, ``emotion``,
-      ``emotion_keras``, ``nudenet``).
+      ``emotion_keras``, ``nudenet``, ``person_mask``, ``pose_detector``, ``pose_landmarks``).
 
 Example:
     >>> from workbench.models import model_file                      # doctest: +SKIP

