@@ -59,7 +59,7 @@ def export_report(notebook: str | Path, fmt: str = "html", out: str | Path | Non
     """
     import nbformat
 
-    from workbench.reports.manifest import collect_shown, manifest_rows
+    from workbench.reports.manifest import audit_section, collect_shown, manifest_rows
     from workbench.reports.page import PageInfo, external_urls, render_page
     from workbench.store import Case, current_user
     from workbench.types import Run, code_version, utc_now
@@ -83,6 +83,8 @@ def export_report(notebook: str | Path, fmt: str = "html", out: str | Path | Non
         shown = collect_shown(nb)
         rows = manifest_rows(case, shown)
         body = _thumbnails(_body_html(_clean(nb)), case, reveal)
+        body += audit_section(case)
+        audit_head = case.audit_head()[1] if case else None
         info = PageInfo(
             title=f"Case report: {case.name if case else source.stem}",
             case_name=case.name if case else "(case not found)",
@@ -111,7 +113,8 @@ def export_report(notebook: str | Path, fmt: str = "html", out: str | Path | Non
         unverified = sum(r.check != "verified" for r in rows)
         if case and run:
             case.audit("report.export", target=str(target), detail={
-                "sha256": digest, "format": fmt, "items": len(rows), "reveal": reveal})
+                "sha256": digest, "format": fmt, "items": len(rows), "reveal": reveal,
+                "audit_head": audit_head})
             case.finish_run(run.id, summary={"sha256": digest, "items": len(rows)})
         return ReportResult(target, digest, sidecar, len(rows), unverified)
     finally:

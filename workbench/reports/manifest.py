@@ -147,3 +147,21 @@ def manifest_rows(case: Any, items: Iterable[ShownItem], verify: bool = True
         captured = evidence.captured_at.isoformat() if evidence.captured_at else ""
         rows.append(ManifestRow(item.sha256, evidence.kind, path, captured, check, where))
     return rows
+
+
+def audit_section(case: Any) -> str:
+    """The case's audit chain head as an HTML section, so the report pins the log.
+
+    A head recorded in a report on file lets ``workbench audit verify CASE --head HASH``
+    later prove that no entry up to it was changed, removed or inserted.
+    """
+    if case is None:
+        return ""
+    result = case.audit_verify()
+    state = "intact" if result.ok else f"BROKEN at entry #{result.broken_seq}: {result.reason}"
+    return (
+        '<section id="audit-chain"><h2>Audit log</h2>'
+        f"<p>Audit chain {html.escape(state)}; {result.entries} entries. Head entry "
+        f'#{result.head_seq}: <code class="wb-audit-head">{result.head_hash}</code>. '
+        "Check the case's log against this head with <code>workbench audit verify CASE "
+        f"--head {result.head_hash}</code>.</p></section>")

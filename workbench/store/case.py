@@ -10,16 +10,18 @@ import getpass
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from workbench.errors import CaseError
+from workbench.store import audit as audit_chain
 from workbench.store.schema import MIGRATIONS, current_version, migrate
 from workbench.types import Condition, Evidence, Hit, Run, utc_now
 
@@ -50,6 +52,60 @@ def _now() -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def display_path(path: str) -> str:
+    """A path as text SQLite and terminals accept, shown escaped where it is not UTF-8.
+
+    File names are bytes on Linux; Python decodes the bytes that are not UTF-8 as lone
+    surrogates, which no UTF-8 text column can hold. Such names are shown with each
+    undecodable byte as ``\\xNN`` (``bad_\\xff.jpg``); :func:`raw_path` keeps the exact bytes.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
+
+
+def raw_path(path: str) -> bytes | None:
+    """The exact bytes of a path whose name is not UTF-8; None when the text is exact."""
+    return None if display_path(path) == path else os.fsencode(path)
+
+
+def os_path(display: str, raw: bytes | None) -> str:
+    """The path to open: the recorded bytes when there are any, else the text."""
+    return os.fsdecode(raw) if raw is not None else display
+
+
+class Seen(NamedTuple):
+    """What the case last recorded at a source path (see :meth:`Case.processed_paths`)."""
+
+    size: int | None
+    mtime_ns: int | None
+    sha256: str | None
+    reason: str | None  # None for evidence, the reason when quarantined
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name (field 2) may hold spaces and parentheses: split after the last ')'
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return started is None or _process_start(pid) in (None, started)
 
 
 class Case:
@@ -111,7 +167,46 @@ class Case:
                 f"({len(MIGRATIONS)}); upgrade the workbench to open it"
             )
         migrate(conn, _now())
-        return cls(folder, conn)
+        case = cls(folder, conn)
+        case._seal_legacy_audit()
+        case._mark_interrupted_runs()
+        return case
+
+    def _mark_interrupted_runs(self) -> None:
+        """Runs left ``running`` by a process that is gone (killed) become ``interrupted``.
+
+        Only runs started on this host are judged, by pid and process start time, so a
+        run still going in another process (or on another machine) is left alone.
+        """
+        host = socket.gethostname()
+        rows = self._conn.execute(
+            "SELECT id, kind, pid, proc_start FROM runs WHERE status='running' AND host=?",
+            (host,)).fetchall()
+        gone = [r for r in rows if r["pid"] is not None and not _alive(r["pid"], r["proc_start"])]
+        if not gone:
+            return
+        with self.transaction() as conn:
+            for row in gone:
+                changed = conn.execute(
+                    "UPDATE runs SET status='interrupted', finished_at=? "
+                    "WHERE id=? AND status='running'", (_now(), row["id"])).rowcount
+                if changed:
+                    self.audit("run.interrupted", target=row["id"], detail={
+                        "kind": row["kind"], "pid": row["pid"], "host": host,
+                        "note": "its process ended without finishing the run (killed?)"})
+
+    def _seal_legacy_audit(self) -> None:
+        """Chain an audit log written before the chain existed (once; see store.audit)."""
+        last = self._conn.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is None or last[0] is not None:
+            return
+        with self.transaction() as conn:
+            sealed = audit_chain.seal_legacy(conn)
+            if sealed:
+                self.audit("audit.chain.start", detail={
+                    "sealed_entries": sealed,
+                    "note": "entries before this one were chained when the case was "
+                            "upgraded, not as they were written"})
 
     def close(self) -> None:
         self._conn.close()
@@ -169,11 +264,22 @@ class Case:
         self, action: str, target: str = "", detail: Mapping[str, Any] | None = None,
         who: str | None = None,
     ) -> None:
-        """Append to the audit log (who, what, when). The log cannot be edited."""
-        self._conn.execute(
-            "INSERT INTO audit (at, who, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-            (_now(), who or current_user(), action, target, _json(detail or {})),
-        )
+        """Append to the audit log (who, what, when), chained to the entry before.
+
+        The entry is dated inside the write transaction, so entries never go back in
+        time; ``workbench audit verify`` checks the chain (see ``workbench.store.audit``).
+        """
+        who = who or current_user()
+        with self.transaction() as conn:
+            audit_chain.append(conn, _now(), who, action, target, _json(detail or {}))
+
+    def audit_verify(self, expect_head: str | None = None) -> audit_chain.Verification:
+        """Recompute the audit hash chain; the result names the first broken entry."""
+        return audit_chain.verify(self._conn, expect_head)
+
+    def audit_head(self) -> tuple[int, str]:
+        """The audit log's last sequence number and hash (what reports record)."""
+        return audit_chain.head(self._conn)
 
     def audit_log(self) -> pd.DataFrame:
         return self.query("SELECT * FROM audit ORDER BY seq")
@@ -181,11 +287,13 @@ class Case:
     def start_run(self, run: Run) -> Run:
         """Record that ``run`` started; returns it for chaining."""
         with self.transaction() as conn:
+            pid = os.getpid()
             conn.execute(
-                "INSERT INTO runs (id, kind, models, params, started_at, code_version) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (id, kind, models, params, started_at, code_version, pid, "
+                "host, proc_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run.id, run.kind, _json(run.models), _json(run.params),
-                 run.started_at.isoformat(), run.code_version),
+                 run.started_at.isoformat(), run.code_version, pid, socket.gethostname(),
+                 _process_start(pid)),
             )
             self.audit(f"{run.kind}.start", target=run.id, detail=dict(run.params))
         return run
@@ -212,16 +320,19 @@ class Case:
 
     # -- evidence -----------------------------------------------------------------------
 
-    def processed_paths(self) -> dict[str, tuple[int | None, int | None]]:
-        """Every source path already ingested or quarantined, with its size and mtime.
+    def processed_paths(self) -> dict[str, Seen]:
+        """What was last recorded at every source path (display form): size, mtime, the
+        SHA-256 stored there and, if the file was quarantined, why.
 
-        The ingest skips these, which is what makes an interrupted ingest resumable.
+        The ingest skips paths whose size and mtime are unchanged, which is what makes an
+        interrupted ingest resumable; the latest sighting of a path wins.
         """
         rows = self._conn.execute(
-            "SELECT path, size, mtime_ns FROM evidence_paths "
-            "UNION ALL SELECT path, size, mtime_ns FROM quarantine"
+            "SELECT path, size, mtime_ns, evidence_id, NULL, COALESCE(seen_at, '') AS t "
+            "FROM evidence_paths UNION ALL "
+            "SELECT path, size, mtime_ns, sha256, reason, at FROM quarantine ORDER BY t"
         ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        return {r[0]: Seen(r[1], r[2], r[3], r[4]) for r in rows}
 
     def add_evidence(
         self, record: Mapping[str, Any], path: str, size: int | None = None,
@@ -243,10 +354,13 @@ class Case:
             f"VALUES ({', '.join('?' * len(names))})",
             values,
         )
+        # The same content seen again at a path updates when it was seen; other content at
+        # that path is a new row beside the old one, whose SHA-256 is never overwritten.
         self._conn.execute(
-            "INSERT OR IGNORE INTO evidence_paths (evidence_id, path, size, mtime_ns, run_id) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (record["id"], path, size, mtime_ns, run_id),
+            "INSERT INTO evidence_paths (evidence_id, path, size, mtime_ns, run_id, raw_path, "
+            "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (evidence_id, path) DO UPDATE "
+            "SET size=excluded.size, mtime_ns=excluded.mtime_ns, seen_at=excluded.seen_at",
+            (record["id"], display_path(path), size, mtime_ns, run_id, raw_path(path), _now()),
         )
         return cursor.rowcount == 1
 
@@ -257,9 +371,18 @@ class Case:
         """Record that a file could not be ingested, and why. The file is left untouched."""
         self._conn.execute(
             "INSERT OR REPLACE INTO quarantine (path, sha256, reason, detail, size, mtime_ns, "
-            "run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (path, sha256, reason, detail, size, mtime_ns, run_id, _now()),
+            "run_id, at, raw_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (display_path(path), sha256, reason, display_path(detail), size, mtime_ns, run_id,
+             _now(), raw_path(path)),
         )
+
+    def unquarantine(self, path: str) -> str | None:
+        """Forget a quarantine entry (the file has now been read); returns its old reason."""
+        shown = display_path(path)
+        row = self._conn.execute("SELECT reason FROM quarantine WHERE path=?", (shown,)).fetchone()
+        if row is not None:
+            self._conn.execute("DELETE FROM quarantine WHERE path=?", (shown,))
+        return row[0] if row else None
 
     def quarantined(self) -> pd.DataFrame:
         """Files that could not be ingested: path, reason, detail, sha256, when."""
@@ -326,7 +449,10 @@ class Case:
         derived = evidence.metadata.get("derived_path")
         if derived:
             return os.fspath(self.path / derived)
-        for candidate in evidence.source_paths:
+        rows = self._conn.execute(
+            "SELECT path, raw_path FROM evidence_paths WHERE evidence_id=? ORDER BY path",
+            (evidence.id,)).fetchall()
+        for candidate in [os_path(r[0], r[1]) for r in rows] or evidence.source_paths:
             if Path(candidate.split(ARCHIVE_MEMBER_SEP, 1)[0]).is_file():
                 return candidate
         raise CaseError(
@@ -429,6 +555,11 @@ class Case:
             "faces": one("SELECT COUNT(*) FROM faces"),
             "hits": dict(self._conn.execute("SELECT kind, COUNT(*) FROM hits GROUP BY kind")),
             "runs": one("SELECT COUNT(*) FROM runs"),
+            "runs_by_status": dict(self._conn.execute(
+                "SELECT status, COUNT(*) FROM runs GROUP BY status")),
+            "interrupted_runs": [dict(r) for r in self._conn.execute(
+                "SELECT id, kind, started_at FROM runs WHERE status='interrupted' "
+                "ORDER BY started_at")],
         }
 
 

@@ -197,6 +197,48 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX uniform_attributes_face ON uniform_attributes(face_id, item);
     CREATE INDEX uniform_attributes_evidence ON uniform_attributes(evidence_id);
     """,
+    """
+    -- audit hash chain (workbench/store/audit.py): each entry carries the previous
+    -- entry's hash and its own. Existing entries are sealed once on open. The update
+    -- trigger lets only still-empty hashes be filled, nothing else change.
+    ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit ADD COLUMN hash TEXT;
+    DROP TRIGGER audit_no_update;
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        WHEN OLD.hash IS NOT NULL OR NEW.seq IS NOT OLD.seq OR NEW.at IS NOT OLD.at
+          OR NEW.who IS NOT OLD.who OR NEW.action IS NOT OLD.action
+          OR NEW.target IS NOT OLD.target OR NEW.detail IS NOT OLD.detail
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    -- users of this case with roles and argon2id password hashes (workbench/auth), and
+    -- login sessions (only the SHA-256 of a session token is stored)
+    CREATE TABLE users (
+        name          TEXT PRIMARY KEY,
+        roles         TEXT NOT NULL DEFAULT '[]',  -- JSON list: analyst, supervisor, admin
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL,
+        changed_at    TEXT
+    );
+    CREATE TABLE sessions (
+        token_hash  TEXT PRIMARY KEY,
+        user        TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        purpose     TEXT NOT NULL DEFAULT 'cli',  -- cli | dashboard
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    """,
+    """
+    -- ingest: names that are not UTF-8 kept as their exact bytes (path holds the escaped
+    -- display form); when each path was last seen with its size and mtime (resume by
+    -- content: a changed file is a new row beside the old one); and who runs a run
+    -- (pid, host, process start) so a killed run can be told from a live one
+    ALTER TABLE evidence_paths ADD COLUMN raw_path BLOB;
+    ALTER TABLE evidence_paths ADD COLUMN seen_at TEXT;
+    ALTER TABLE quarantine ADD COLUMN raw_path BLOB;
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN host TEXT;
+    ALTER TABLE runs ADD COLUMN proc_start TEXT;
+    """,
 )
 
 
