@@ -224,3 +224,16 @@ def test_a_case_without_faces_still_scores_image_rules(new_case):
     result = score_case(new_case)
     assert result.faces == 0 and result.by_rule == {"known_hash": 1}
     assert [i.rule for i in queue_items(new_case)] == ["known_hash"]
+
+
+def test_a_rules_file_with_a_typo_changes_nothing_in_the_case(case, tmp_path, capsys):
+    score_case(case)
+    before = len(queue_items(case))
+    hits_before = case.hits("criterion")["id"].tolist()
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(load_rules().text.replace("attr: p_minor", "attr: p_minr", 1))
+    code = main(["score", str(case.path), "--rules", str(bad)])
+    assert code != 0
+    assert "unknown face attribute 'p_minr'" in capsys.readouterr().err
+    assert before > 0 and len(queue_items(case)) == before
+    assert case.hits("criterion")["id"].tolist() == hits_before

@@ -73,3 +73,30 @@ def test_a_rule_cannot_be_all_optional():
     text = GOOD.replace("weight: 0.6}", "weight: 0.6, required: false}")
     with pytest.raises(RulesError, match="at least one condition must be required"):
         parse_rules(text)
+
+
+@pytest.mark.parametrize(("condition", "named"), [
+    ("{attr: p_minr, op: '>=', value: 0.5}", "unknown face attribute 'p_minr'"),
+    ("{any_attr: [emotion_fear, emotion_scared], op: '>=', value: 0.5}",
+     "unknown face attribute 'emotion_scared'"),
+    ("{signal: nudity, op: '>=', value: 0.5}", "unknown signal 'nudity'"),
+    ("{hit: hashes}", "unknown hit kind 'hashes'"),
+    ("{any_face: [{attr: agee, op: '<', value: 18}]}", "unknown face attribute 'agee'"),
+])
+def test_unknown_names_are_errors_that_name_them(condition, named):
+    text = GOOD.replace("{attr: p_minor, op: \">=\", value: 0.5, weight: 0.6}", condition)
+    assert condition in text
+    with pytest.raises(RulesError, match=named) as error:
+        parse_rules(text, source="typo.yaml")
+    assert "rule 'young'" in str(error.value) and "known" in str(error.value)
+
+
+def test_the_vocabulary_matches_what_the_workbench_produces():
+    from workbench.criteria.explicit import SIGNAL
+    from workbench.criteria.rules import ATTRIBUTES, HIT_KINDS, SIGNALS
+    from workbench.faces.settings import EMOTIONS
+    from workbench.missing.lookup import HIT_KIND
+
+    assert {f"emotion_{e}" for e in EMOTIONS} <= ATTRIBUTES
+    assert SIGNAL in SIGNALS and HIT_KIND in HIT_KINDS and "hash" in HIT_KINDS
+    assert "criterion" not in HIT_KINDS  # rules never read their own output

@@ -19,7 +19,7 @@ Condition kinds (each may carry ``weight``, ``scale``, ``required`` and ``label`
 * ``attr``: one face attribute (``p_minor``, ``age``, ``gender``, ``emotion_fear``...).
 * ``any_attr``: the largest of several face attributes (its name is reported).
 * ``signal``: an image-level signal such as ``explicit`` (the explicit-content score).
-* ``hit``: the best score of existing hits of a kind (``hash``, ``registry``) on the face
+* ``hit``: the best score of existing hits of a kind (``hash``, ``registry``, ``school``) on the face
   (when the hit names one) or the image; a missing hit counts as 0.
 * ``any_face`` / ``count_faces``: faces of the same image matching every sub-condition
   (``any_face`` fires if at least one does; ``count_faces`` compares the count).
@@ -28,7 +28,8 @@ Operators: ``>=``, ``>``, ``<=``, ``<``, ``==``, ``!=``, ``in``. A rule fires wh
 required condition (all of them unless ``required: false``) holds; its score is
 ``base + sum(weight x (value if scale else 1))`` over the conditions that hold, capped at 1.
 Nothing is evaluated with ``eval``: the file is data, validated here with messages that
-say which rule and which condition is wrong.
+say which rule and which condition is wrong. Attribute, signal and hit-kind names must be
+ones the workbench produces (:data:`ATTRIBUTES`, :data:`SIGNALS`, :data:`HIT_KINDS`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ OPERATORS: tuple[str, ...] = (">=", ">", "<=", "<", "==", "!=", "in")
 LEVELS: tuple[str, ...] = ("face", "image")
 KINDS: tuple[str, ...] = ("attr", "any_attr", "signal", "hit", "any_face", "count_faces")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# What rules may name. A name outside these would never be found, so the rule would
+# silently fire nowhere and a new scoring would empty the review queue: refuse it instead.
+# Face attributes: the face engine's ``Faces.data`` columns (workbench/faces/engine.py)
+# and the box confidence; signals: image-level scores (``workbench explicit``); hit kinds:
+# the non-criterion hits stored by hash lists, the registry lookup and the school search.
+_EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+ATTRIBUTES: frozenset[str] = frozenset({
+    "confidence", "detector_score", "quality", "sharpness", "yaw", "age", "age_std",
+    "age_low", "age_high", "p_minor", "gender", "gender_confidence",
+    *(f"emotion_{name}" for name in _EMOTIONS)})
+SIGNALS: frozenset[str] = frozenset({"explicit"})
+HIT_KINDS: frozenset[str] = frozenset({"hash", "registry", "school"})
+_VOCABULARY = {"attr": ("face attribute", ATTRIBUTES), "any_attr": ("face attribute", ATTRIBUTES),
+               "signal": ("signal", SIGNALS), "hit": ("hit kind", HIT_KINDS)}
 _COMMON_KEYS = {"op", "value", "weight", "scale", "required", "label"}
 
 
@@ -274,6 +290,10 @@ def _cond(raw: Any, where: str, level: str, nested: bool = False) -> Cond:
     for name in (target,) if isinstance(target, str) else target:
         if not _NAME.fullmatch(name):
             raise RulesError(f"{where}: {name!r} is not an attribute name (letters, digits, _)")
+        what, known = _VOCABULARY[kind]
+        if name not in known:
+            raise RulesError(f"{where}: unknown {what} {name!r}; known {what}s are "
+                             f"{', '.join(sorted(known))}. Nothing in the case was changed")
     if kind == "hit" and "op" not in raw:
         # ``{hit: hash}`` alone means "there is such a hit".
         return Cond(kind=kind, target=target, op=">", value=0.0, **common)
