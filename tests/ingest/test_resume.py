@@ -62,4 +62,4 @@ def test_kill_and_resume(shared_data: Path, tmp_path: Path) -> None:
     assert {Path(p).suffix for p in quarantined} <= {"", ".csv"}
     assert evidence == {hashlib.sha256(p.read_bytes()).hexdigest() for p in files
                         if str(p) not in quarantined}
-    assert statuses == ["running", "done"]  # the killed run stays visible as unfinished
+    assert statuses == ["interrupted", "done"]  # the killed run is marked when next opened

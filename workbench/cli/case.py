@@ -48,8 +48,15 @@ def _summary(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
+        interrupted = summary.pop("interrupted_runs", [])
         for key, value in summary.items():
             print(f"{key:>18}: {value}")
+        if interrupted:
+            # a killed run's results are partial: say so, and how to finish the job
+            print(f"{'interrupted runs':>18}: {len(interrupted)} stopped before finishing "
+                  f"(killed or crashed); run the same command again to resume:")
+            for run in interrupted:
+                print(f"{'':>18}  {run['kind']} {run['id']} started {run['started_at']}")
     return 0
 
 

@@ -4,6 +4,11 @@ Workers (processes) read, hash, decode and parse; only this process writes to SQ
 Each file's rows (its evidence, its path, its frames, its hash hits, or its quarantine
 row) are written in one transaction, so ``kill -9`` at any moment leaves every file
 either fully recorded or not at all, and running the same command again finishes the job.
+
+Resume is by content, not by name: a path is skipped only when its size and modification
+time are those recorded. A file that changed is hashed again and, if its content differs,
+recorded as a new version beside the old one (the old SHA-256 stays). Quarantined files are
+retried when their reason may have gone (unreadable, out of memory) or they changed.
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ from workbench.ingest.sources import Item, ZipLimits, expand_sources
 from workbench.ingest.video import FrameSampling
 from workbench.ingest.worker import WorkerSettings, process_item
 from workbench.progress import progress_bar
+from workbench.store.case import Seen, display_path
 from workbench.types import Run
 
 if TYPE_CHECKING:
     from workbench.store import Case
+
+# Quarantine reasons that say nothing about the bytes (permissions, memory, a file type
+# that was replaced): such files are retried on every run, even when unchanged.
+RETRY_ALWAYS = frozenset({"unreadable_file", "too_large", "not_a_regular_file", "symlink"})
 
 # Commit at least this often: a balance between SQLite commit cost and lost work on kill.
 _COMMIT_EVERY_S = 0.5
@@ -68,6 +78,8 @@ class IngestReport:
     skipped: int = 0
     new_evidence: int = 0
     duplicates: int = 0
+    changed: int = 0
+    retried: int = 0
     frames: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
     hits: int = 0
@@ -85,7 +97,10 @@ class IngestReport:
         return (f"{rate} files in {self.seconds:.1f} s: {self.new_evidence} new, "
                 f"{self.duplicates} duplicates, {self.frames} video frames, {q} quarantined"
                 f"{f' {dict(self.quarantined)}' if q else ''}, {self.hits} hash hits, "
-                f"{self.skipped} already done")
+                f"{self.skipped} already done"
+                + (f", {self.changed} changed since last seen (new versions kept beside the "
+                   f"old)" if self.changed else "")
+                + (f", {self.retried} earlier quarantined now read" if self.retried else ""))
 
 
 def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
@@ -116,19 +131,20 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
     status = "failed"
     try:
         items, rejections = expand_sources(sources, settings.zip_limits)
-        done = case.processed_paths()
+        seen = case.processed_paths()
         report.seen = len(items) + len(rejections)
-        todo = [i for i in items if i.path not in done]
+        todo = [i for i in items if needs_work(i.size, i.mtime_ns, seen.get(display_path(i.path)))]
         report.skipped = len(items) - len(todo)
         with case.transaction():
             for rej in rejections:
-                if rej.path in done:
+                prior = seen.get(display_path(rej.path))
+                if prior is not None and prior.reason == rej.reason:
                     report.skipped += 1
                     continue
                 case.quarantine(rej.path, rej.reason, rej.detail, size=rej.size,
                                 mtime_ns=rej.mtime_ns, run_id=run.id)
-                case.audit("ingest.quarantine", target=rej.path,
-                           detail={"reason": rej.reason, "detail": rej.detail})
+                case.audit("ingest.quarantine", target=display_path(rej.path),
+                           detail={"reason": rej.reason, "detail": display_path(rej.detail)})
                 report.quarantined[rej.reason] += 1
         _clear_scratch(case)
         matcher = HashMatcher.from_case(case)
@@ -139,14 +155,26 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
         bar = progress_bar(len(todo), "ingest", enabled=settings.progress)
         try:
             _store_all(case, _results(todo, worker, settings.workers), matcher, run.id,
-                       report, bar)
+                       report, bar, seen)
         finally:
             bar.close()
         status = "done"
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (see workbench.parallel)
+        status = "interrupted"
+        raise
     finally:
         report.seconds = round(time.perf_counter() - started, 3)
         case.finish_run(run.id, status=status, summary=report.as_dict())
     return report
+
+
+def needs_work(size: int | None, mtime_ns: int | None, prior: Seen | None) -> bool:
+    """Whether a file must be (re)read: new, changed since last seen, or worth a retry."""
+    if prior is None:
+        return True
+    if prior.reason in RETRY_ALWAYS:
+        return True
+    return (size, mtime_ns) != (prior.size, prior.mtime_ns)
 
 
 def _clear_scratch(case: Case) -> None:
@@ -199,34 +227,37 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None
 
 
 def _store_all(case: Case, results: Iterator[dict[str, Any]], matcher: HashMatcher, run_id: str,
-               report: IngestReport, bar: Any) -> None:
+               report: IngestReport, bar: Any, seen: dict[str, Seen]) -> None:
     batch: list[dict[str, Any]] = []
     last = time.monotonic()
     for result in results:
         batch.append(result)
         if len(batch) >= _COMMIT_EVERY_N or time.monotonic() - last > _COMMIT_EVERY_S:
-            _write(case, batch, matcher, run_id, report)
+            _write(case, batch, matcher, run_id, report, seen)
             bar.update(len(batch))
             batch, last = [], time.monotonic()
     if batch:
-        _write(case, batch, matcher, run_id, report)
+        _write(case, batch, matcher, run_id, report, seen)
         bar.update(len(batch))
 
 
 def _write(case: Case, batch: list[dict[str, Any]], matcher: HashMatcher, run_id: str,
-           report: IngestReport) -> None:
+           report: IngestReport, seen: dict[str, Seen]) -> None:
     """Write a batch of files; each file's rows all land in the same transaction."""
     with case.transaction():
         for result in batch:
             item: Item = result["item"]
+            shown = display_path(item.path)
+            prior = seen.get(shown)
             if "error" in result:
                 reason, detail = result["error"]
                 case.quarantine(item.path, reason, detail, sha256=result.get("sha256"),
                                 size=item.size, mtime_ns=item.mtime_ns, run_id=run_id)
-                case.audit("ingest.quarantine", target=item.path,
-                           detail={"reason": reason, "detail": detail})
+                case.audit("ingest.quarantine", target=shown,
+                           detail={"reason": reason, "detail": display_path(detail)})
                 report.quarantined[reason] += 1
                 continue
+            _note_history(case, shown, prior, result["records"][0]["id"], report)
             for index, record in enumerate(result["records"]):
                 record = dict(record)
                 path = record.pop("_path", item.path)
@@ -245,3 +276,21 @@ def _write(case: Case, batch: list[dict[str, Any]], matcher: HashMatcher, run_id
                 if len(matcher):
                     found = matcher.match(record, run_id)
                     report.hits += case.add_hits((h for h, _ in found), (k for _, k in found))
+
+
+def _note_history(case: Case, shown: str, prior: Seen | None, sha256: str,
+                  report: IngestReport) -> None:
+    """Audit what a re-read found: a changed file, or a quarantined file now readable."""
+    if prior is None:
+        return
+    if prior.reason is not None:
+        old_reason = case.unquarantine(shown)
+        if old_reason is not None:
+            report.retried += 1
+            case.audit("ingest.unquarantine", target=shown,
+                       detail={"earlier_reason": old_reason, "sha256": sha256})
+    elif prior.sha256 != sha256:
+        report.changed += 1
+        case.audit("ingest.changed", target=shown, detail={
+            "earlier_sha256": prior.sha256, "sha256": sha256,
+            "note": "new content at the same path; the earlier version stays recorded"})

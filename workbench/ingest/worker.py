@@ -27,6 +27,7 @@ from workbench.ingest.images import (
 )
 from workbench.ingest.sources import MEMBER_SEP, Item, read_member
 from workbench.ingest.video import FrameSampling, sample_frames, video_info
+from workbench.store.case import display_path
 
 # Images are read into memory in one go (one read serves hashing and decoding);
 # videos above this are hashed as a stream instead.
@@ -133,6 +134,7 @@ def _video_records(item: Item, data: bytes | None, hashes: dict[str, str], size:
                    settings: WorkerSettings) -> list[dict[str, Any]]:
     case_dir = Path(settings.case_dir)
     temp: str | None = None
+    fd: int | None = None
     path = item.path
     if data is not None and MEMBER_SEP in item.path:
         # OpenCV needs a file: a zip member goes to the case's scratch folder, never
@@ -144,12 +146,22 @@ def _video_records(item: Item, data: bytes | None, hashes: dict[str, str], size:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         path = temp
+    elif display_path(path) != path and os.path.isdir("/proc/self/fd"):
+        # OpenCV takes names as UTF-8 text: a name that is not UTF-8 is opened here and
+        # handed over as this process's descriptor link (read-only, no copy).
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as error:
+            raise EvidenceError("unreadable_file", f"{type(error).__name__}: {error}") from None
+        path = f"/proc/self/fd/{fd}"
     try:
         info = video_info(path)
         frames = sample_frames(path, hashes["sha256"], case_dir, settings.sampling)
     finally:
         if temp:
             os.unlink(temp)
+        if fd is not None:
+            os.close(fd)
     video = {
         "id": hashes["sha256"], "kind": "video", "md5": hashes["md5"], "sha1": hashes["sha1"],
         "bytes": size, "format": info["codec"] or Path(item.path).suffix.lstrip(".").upper(),
