@@ -26,16 +26,26 @@ MEMBER_SEP = "!/"
 class ZipLimits:
     """What an archive may expand to before it is treated as a zip bomb.
 
+    Every member's ratio is checked, whatever its size: fifty 1 MB members at 1000:1 are
+    as much a bomb as one 50 MB member.
+
     Attributes:
         max_total_bytes: total uncompressed size of all accepted members of one archive.
         max_member_bytes: uncompressed size of one member.
         max_ratio: uncompressed / compressed size of one member (bombs reach 1000+).
+        max_total_ratio: uncompressed / compressed size of the whole archive, judged once
+            it declares more than ``total_ratio_floor`` bytes (a small archive's ratio says
+            nothing); photos and videos are already compressed, so real evidence sits
+            near 1:1.
+        total_ratio_floor: declared total size from which the archive ratio applies.
         max_members: members per archive.
     """
 
     max_total_bytes: int = 8 << 30
     max_member_bytes: int = 2 << 30
     max_ratio: float = 200.0
+    max_total_ratio: float = 50.0
+    total_ratio_floor: int = 16 << 20
     max_members: int = 200_000
 
 
@@ -133,11 +143,14 @@ def _add_zip(path: Path, info: os.stat_result, items: list[Item], rejections: li
                                     info.st_mtime_ns))
         return
     total = 0
+    whole = archive_problem(members, limits)
     for index, member in enumerate(members):
         record = f"{path}{MEMBER_SEP}{member.filename}"
         if member.is_dir():
             continue
         reason, detail = member_problem(member, limits)
+        if reason is None and whole is not None:
+            reason, detail = "zip_bomb", whole
         if reason is None and index >= limits.max_members:
             reason, detail = "zip_bomb", f"archive has more than {limits.max_members} members"
         if reason is None and total + member.file_size > limits.max_total_bytes:
@@ -164,13 +177,23 @@ def member_problem(member: zipfile.ZipInfo, limits: ZipLimits) -> tuple[str | No
         return "encrypted", f"member {name!r} is encrypted; supply the decrypted archive"
     if member.file_size > limits.max_member_bytes:
         return "zip_bomb", f"member expands to {member.file_size} bytes"
-    if member.file_size > (1 << 20) and member.file_size > limits.max_ratio * max(
-            member.compress_size, 1):
+    if member.file_size > limits.max_ratio * max(member.compress_size, 1):
         ratio = member.file_size / max(member.compress_size, 1)
         return "zip_bomb", f"compression ratio {ratio:.0f}:1 exceeds {limits.max_ratio:.0f}:1"
     if pure.suffix.lower() == ".zip":
         return "nested_archive", "archives inside archives are not opened; extract it first"
     return None, ""
+
+
+def archive_problem(members: list[zipfile.ZipInfo], limits: ZipLimits) -> str | None:
+    """Why a whole archive is a bomb (declared total ratio too high), or None."""
+    files = [m for m in members if not m.is_dir()]
+    inflated = sum(m.file_size for m in files)
+    compressed = max(sum(m.compress_size for m in files), 1)
+    if inflated > limits.total_ratio_floor and inflated > limits.max_total_ratio * compressed:
+        return (f"the archive expands {inflated / compressed:.0f}:1 in total ({inflated} "
+                f"bytes), above {limits.max_total_ratio:.0f}:1")
+    return None
 
 
 @lru_cache(maxsize=4)
