@@ -67,3 +67,47 @@ def test_import_csv_embeds_photos_and_folder_mapping(tmp_path) -> None:
             "police_A-2.jpg": "police:A-2", "police_A-2_2.png": "police:A-2"}
         explicit = photo_map_from_folder(folder, [], {"nobody.jpg": "police:A-1"})
         assert list(explicit.values()) == ["police:A-1"]
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ("age_missing=-5", "age_missing_min -5 is not an age"),
+    ("age_missing=999", "age_missing_min 999 is not an age"),
+    ("age_missing=inf", "not a finite number"),
+    ("age_missing=nan", "not a finite number"),
+    ("lat=nan", "lat nan is not a finite number"),
+    ("date_of_birth=2015-06-01;date_last_seen=2014-06-01", "is after date_last_seen"),
+    ("date_last_seen=2999-01-01", "date_last_seen 2999-01-01 is in the future"),
+    ("date_of_birth=12/31/2999", "date_of_birth 2999-12-31 is in the future"),
+    ("date_last_seen=yesterday", "cannot read 'yesterday' as a date"),
+])
+def test_bad_records_are_refused_naming_the_line(tmp_path, cells, message) -> None:
+    header = ["id", "age_missing", "lat", "date_of_birth", "date_last_seen"]
+    bad = dict(cell.split("=") for cell in cells.split(";"))
+    lines = [",".join(header), "ok-1,12,51.5,2008-01-01,2020-01-01",
+             ",".join(["bad-2"] + [bad.get(h, "") for h in header[1:]]),
+             "ok-3,13,,,"]
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RegistryError, match=message) as error:
+        read_csv(path)
+    assert f"{path}:3:" in str(error.value) and "csv:people.csv:bad-2" in str(error.value)
+
+
+def test_a_bad_file_imports_nothing(tmp_path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("id,age_missing\nfine,10\nworse,-1\n")
+    registry = open_registry(tmp_path / "reg")
+    with pytest.raises(RegistryError, match=r"people.csv:3: .*nothing was imported"):
+        import_csv(registry, path)
+    assert len(registry.records()) == 0
+
+
+def test_namus_items_are_validated_with_their_position() -> None:
+    from workbench.missing.importers import read_namus_json
+
+    rows = [{"namus2Number": 1, "computedMissingMinAge": 10, "computedMissingMaxAge": 12},
+            {"namus2Number": 2, "computedMissingMinAge": 10, "computedMissingMaxAge": 999}]
+    with pytest.raises(RegistryError, match=r"NamUs item #2: record namus:MP2: "
+                                            "age_missing_max 999 is not an age"):
+        read_namus_json(rows)
+    assert read_namus_json(rows[:1])[0].age_missing_max == 12

@@ -192,3 +192,24 @@ def test_hnsw_graph_is_cached_and_rebuilt_when_photos_change(tmp_path) -> None:
     reg.add_photo(RegistryPhoto("test:299", KEY, sha256=f"{299:064x}"), vecs[299])
     assert reg.search(vecs[299], KEY, k=1)[0][0].record_id == "test:299"  # rebuilt
     reg.close()
+
+
+def test_records_refuse_impossible_ages_and_dates() -> None:
+    from datetime import date, timedelta
+
+    from workbench.missing.records import MissingPerson, RegistryError
+
+    with pytest.raises(RegistryError, match="age_missing_min -5 is not an age"):
+        MissingPerson(id="x:1", source="x", age_missing_min=-5)
+    with pytest.raises(RegistryError, match="not a finite number"):
+        MissingPerson.from_dict({"id": "x:2", "source": "x", "age_missing_max": float("inf")})
+    with pytest.raises(RegistryError, match="is after date_last_seen"):
+        MissingPerson(id="x:3", source="x", date_of_birth="2012-01-02",
+                      date_last_seen="2012-01-01")
+    with pytest.raises(RegistryError, match="in the future"):
+        MissingPerson(id="x:4", source="x", date_last_seen=date.today() + timedelta(days=30))
+    # The boundaries themselves are ages; a birth on the day last seen is age 0.
+    edge = MissingPerson(id="x:5", source="x", date_of_birth="2020-01-01",
+                         date_last_seen="2020-01-01")
+    assert edge.age_missing_min == 0
+    assert MissingPerson(id="x:6", source="x", age_missing_min=0, age_missing_max=120)

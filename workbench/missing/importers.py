@@ -99,32 +99,42 @@ def read_csv(path: str | Path, mapping: Mapping[str, str] | None = None,
                                 f"'{{\"id\": \"Case No\"}}'")
         used = set(columns.values())
         for line, row in enumerate(reader, start=2):
-            def get(field: str, row: dict = row) -> Any:
-                value = row.get(columns[field])
-                return None if _blank(value) else value.strip()
-
-            raw_id = get("id")
-            if raw_id is None:
-                raise RegistryError(f"{path}:{line}: empty id")
-            rid = qualified(source, raw_id)
-            age = _float(get("age_missing"), "age_missing", rid)
-            lo = _float(get("age_missing_min"), "age_missing_min", rid)
-            hi = _float(get("age_missing_max"), "age_missing_max", rid)
-            record = MissingPerson(
-                id=rid, source=source, name=get("name") or "",
-                sex=normalise_sex(get("sex")), sex_raw=get("sex") or "",
-                race_ethnicity=get("race_ethnicity") or "", date_of_birth=get("date_of_birth"),
-                age_missing_min=lo if lo is not None else age,
-                age_missing_max=hi if hi is not None else age,
-                date_last_seen=get("date_last_seen"), place=get("place") or "",
-                lat=_float(get("lat"), "lat", rid), lon=_float(get("lon"), "lon", rid),
-                case_url=get("case_url") or "",
-                extra={k: v for k, v in row.items() if k not in used and not _blank(v)},
-            )
-            photos = [path.parent / p.strip() for p in (get("photo") or "").split(";")
-                      if p.strip()]
+            try:
+                record, photo_text = _csv_record(row, columns, used, source)
+            except RegistryError as error:
+                # Name the line: the analyst fixes the file, not a record id.
+                raise RegistryError(f"{path}:{line}: {error}; nothing was imported") from error
+            photos = [path.parent / p.strip() for p in photo_text.split(";") if p.strip()]
             out.append((record, photos))
     return out
+
+
+def _csv_record(row: Mapping[str, Any], columns: Mapping[str, str], used: set[str],
+                source: str) -> tuple[MissingPerson, str]:
+    """One validated record from a CSV row, and the row's photo text."""
+    def get(field: str) -> Any:
+        value = row.get(columns[field])
+        return None if _blank(value) else value.strip()
+
+    raw_id = get("id")
+    if raw_id is None:
+        raise RegistryError("empty id")
+    rid = qualified(source, raw_id)
+    age = _float(get("age_missing"), "age_missing", rid)
+    lo = _float(get("age_missing_min"), "age_missing_min", rid)
+    hi = _float(get("age_missing_max"), "age_missing_max", rid)
+    record = MissingPerson(
+        id=rid, source=source, name=get("name") or "",
+        sex=normalise_sex(get("sex")), sex_raw=get("sex") or "",
+        race_ethnicity=get("race_ethnicity") or "", date_of_birth=get("date_of_birth"),
+        age_missing_min=lo if lo is not None else age,
+        age_missing_max=hi if hi is not None else age,
+        date_last_seen=get("date_last_seen"), place=get("place") or "",
+        lat=_float(get("lat"), "lat", rid), lon=_float(get("lon"), "lon", rid),
+        case_url=get("case_url") or "",
+        extra={k: v for k, v in row.items() if k not in used and not _blank(v)},
+    )
+    return record, get("photo") or ""
 
 
 def _name(obj: Any) -> str:
@@ -213,7 +223,14 @@ def read_namus_json(path_or_data: str | Path | Any) -> list[MissingPerson]:
         data = [data]
     if not isinstance(data, list):
         raise RegistryError("NamUs JSON must be a Search response, a list, or a case document")
-    return [namus_record(d) for d in data]
+    records = []
+    for index, doc in enumerate(data):
+        try:
+            records.append(namus_record(doc))
+        except RegistryError as error:
+            raise RegistryError(f"NamUs item #{index + 1}: {error}; nothing was imported"
+                                ) from error
+    return records
 
 
 def photo_map_from_folder(folder: str | Path, known_ids: Iterable[str],

@@ -7,13 +7,17 @@ must be able to see exactly what the source recorded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from workbench.errors import WorkbenchError
 
 SEXES: tuple[str, ...] = ("female", "male", "unknown")
+MAX_AGE = 120.0
+# A record dated tomorrow may be today where it was written (time zones); later is an error.
+_FUTURE_SLACK = timedelta(days=1)
 
 _SEX_WORDS = {
     "f": "female", "female": "female", "woman": "female", "girl": "female", "w": "female",
@@ -54,6 +58,29 @@ def parse_date(value: Any) -> date | None:
         except ValueError:
             continue
     raise RegistryError(f"cannot read {value!r} as a date; use YYYY-MM-DD")
+
+
+def _number(value: Any, name: str, record_id: str) -> float:
+    """A finite number, or a RegistryError naming the record and the field."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise RegistryError(f"record {record_id}: {name} {value!r} is not a number") from error
+    if not math.isfinite(number):
+        raise RegistryError(f"record {record_id}: {name} {value!r} is not a finite number; "
+                            "leave it empty when unknown")
+    return number
+
+
+def _age(value: Any, name: str, record_id: str) -> float | None:
+    """An age in years, 0 to :data:`MAX_AGE`; None when unknown."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    age = _number(value, name, record_id)
+    if not 0 <= age <= MAX_AGE:
+        raise RegistryError(f"record {record_id}: {name} {age:g} is not an age (0 to "
+                            f"{MAX_AGE:g} years)")
+    return age
 
 
 def years_between(start: date, end: date) -> float:
@@ -107,7 +134,13 @@ class MissingPerson:
         for name in ("date_of_birth", "date_last_seen"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, date):
-                object.__setattr__(self, name, parse_date(value))
+                try:
+                    object.__setattr__(self, name, parse_date(value))
+                except RegistryError as error:
+                    raise RegistryError(f"record {self.id}: {name}: {error}") from error
+        self._check_dates()
+        for name in ("age_missing_min", "age_missing_max"):
+            object.__setattr__(self, name, _age(getattr(self, name), name, self.id))
         lo, hi = self.age_missing_min, self.age_missing_max
         if lo is None and hi is None and self.date_of_birth and self.date_last_seen:
             # An exact age when missing follows from the two dates.
@@ -121,10 +154,27 @@ class MissingPerson:
         lo, hi = self.age_missing_min, self.age_missing_max
         if lo is not None and hi is not None and lo > hi:
             raise RegistryError(f"record {self.id}: age when missing {lo} > {hi}")
+        for name in ("lat", "lon"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _number(value, name, self.id))
         if self.lat is not None and not -90 <= self.lat <= 90:
             raise RegistryError(f"record {self.id}: latitude {self.lat} out of range")
         if self.lon is not None and not -180 <= self.lon <= 180:
             raise RegistryError(f"record {self.id}: longitude {self.lon} out of range")
+
+    def _check_dates(self) -> None:
+        """Birth before last seen, and neither in the future."""
+        latest = date.today() + _FUTURE_SLACK
+        for name in ("date_of_birth", "date_last_seen"):
+            value = getattr(self, name)
+            if value is not None and value > latest:
+                raise RegistryError(f"record {self.id}: {name} {value.isoformat()} is in the "
+                                    "future; check the date and its format (YYYY-MM-DD)")
+        born, seen = self.date_of_birth, self.date_last_seen
+        if born is not None and seen is not None and born > seen:
+            raise RegistryError(f"record {self.id}: date_of_birth {born.isoformat()} is after "
+                                f"date_last_seen {seen.isoformat()}; one of them is wrong")
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-friendly dict (dates as ISO strings)."""
