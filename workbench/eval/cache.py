@@ -11,12 +11,12 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from workbench.eval.embedders import Embedder
+from workbench.parallel import process_pool, stop_on_signals
 from workbench.progress import progress_bar
 
 
@@ -146,11 +146,13 @@ def embed_files(
 
         try:
             if workers <= 1:
-                for path in todo:
-                    collect(path, _embed_path(probe, path))
+                with stop_on_signals():  # SIGTERM unwinds like Ctrl-C; what is done is saved
+                    for path in todo:
+                        collect(path, _embed_path(probe, path))
             else:
-                with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                         initargs=(factory,)) as pool:
+                # process_pool: SIGTERM stops the workers too, and they die with this process
+                with process_pool(workers, initializer=_init_worker,
+                                  initargs=(factory,)) as pool:
                     for path, vector in zip(todo, pool.map(_embed_one, todo, chunksize=8),
                                             strict=True):
                         collect(path, vector)

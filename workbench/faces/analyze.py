@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,22 +68,23 @@ def _analyze(task: Task) -> tuple[str, Faces | None, str | None]:
 
 def _results(tasks: list[Task], settings: FaceSettings, run_id: str, workers: int
              ) -> Iterator[tuple[str, Faces | None, str | None]]:
+    from workbench.parallel import process_pool, stop_on_signals
+
     if workers <= 1:
-        _init_worker(settings, run_id)
-        for task in tasks:
-            yield _analyze(task)
+        with stop_on_signals():  # SIGTERM unwinds like Ctrl-C: the run is marked interrupted
+            _init_worker(settings, run_id)
+            for task in tasks:
+                yield _analyze(task)
         return
     import multiprocessing
 
     # forkserver: workers start clean (no inherited SQLite handle or threads).
+    # process_pool: an interruption (Ctrl-C, SIGTERM) terminates the workers and drops
+    # the queued items; the workers also die if this process is killed.
     context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                               initializer=_init_worker, initargs=(settings, run_id))
-    try:
+    with process_pool(workers, mp_context=context, initializer=_init_worker,
+                      initargs=(settings, run_id)) as pool:
         yield from pool.map(_analyze, tasks, chunksize=1)
-    finally:
-        # On an interruption, drop the queued items instead of finishing them all first.
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings | None = None,

@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from workbench.ingest.images import DEFAULT_MAX_PIXELS
 from workbench.ingest.sources import Item, ZipLimits, expand_sources
 from workbench.ingest.video import FrameSampling
 from workbench.ingest.worker import WorkerSettings, process_item
+from workbench.parallel import process_pool, stop_on_signals
 from workbench.progress import progress_bar
 from workbench.store.case import Seen, display_path
 from workbench.types import Run
@@ -203,8 +204,9 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None
     """Worker results in completion order, with at most a few tasks in flight per worker."""
     count = workers or os.cpu_count() or 1
     if count <= 1 or len(todo) <= 1:
-        for item in todo:
-            yield process_item(item, settings)
+        with stop_on_signals():  # SIGTERM unwinds like Ctrl-C: the run is marked interrupted
+            for item in todo:
+                yield process_item(item, settings)
         return
     # fork on Linux: workers start at once and scripts need no __main__ guard; workers
     # never touch the inherited SQLite connection (only this process writes).
@@ -212,7 +214,8 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None
     context = multiprocessing.get_context(method)
     pending: set[Future[dict[str, Any]]] = set()
     queue = iter(todo)
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+    # process_pool: SIGTERM stops the workers too, and they die with this process
+    with process_pool(count, mp_context=context) as pool:
         for item in queue:
             pending.add(pool.submit(process_item, item, settings))
             if len(pending) >= count * 4:
