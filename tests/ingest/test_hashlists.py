@@ -111,3 +111,56 @@ def test_cli_import_matches_existing_case(photo_dir: Path, tmp_path: Path) -> No
         assert case.runs()["kind"].tolist() == ["ingest", "hashlist-match"]
         actions = case.audit_log()["action"].tolist()
         assert "hashlist.import" in actions
+
+
+def test_import_reports_rows_duplicates_and_rejections(tmp_path: Path, new_case) -> None:
+    """Invalid rows used to vanish and duplicates were counted as imported."""
+    md5_a, md5_b = "a" * 32, "b" * 32
+    listing = tmp_path / "mixed.csv"
+    listing.write_text("md5,category\n"          # line 1: header
+                       f"{md5_a},1\n"            # line 2: imported
+                       f"{md5_a},1\n"            # line 3: duplicate in the file
+                       "\n"                      # line 4: blank, not a row
+                       "xyz,2\n"                 # line 5: rejected
+                       f"{md5_b},2\n"            # line 6: imported
+                       f"{md5_b.upper()},2\n")   # line 7: duplicate (case differs)
+    info = import_hash_list(new_case, listing)
+    assert (info.rows, info.imported, info.duplicates) == (5, 2, 2)
+    assert [(r.line, "xyz" in r.reason) for r in info.rejected] == [(5, True)]
+    stored = new_case.db.execute("SELECT COUNT(*) FROM known_hashes").fetchone()[0]
+    assert stored == info.imported == info.entries
+    # the same file again: everything is a duplicate, nothing new
+    again = import_hash_list(new_case, listing)
+    assert (again.imported, again.duplicates) == (0, 4)
+
+    vics = tmp_path / "list.json"
+    vics.write_text(json.dumps(_vics([
+        {"MediaID": 1, "MD5": md5_a},
+        {"MediaID": 2, "MD5": "not-hex", "SHA1": "c" * 40},   # one bad value, one good
+        {"MediaID": 3, "Category": 1},                        # no hash at all
+        {"MediaID": 4, "MD5": md5_a},                         # duplicate
+    ])))
+    info = import_hash_list(new_case, vics)
+    assert (info.rows, info.imported, info.duplicates) == (4, 2, 1)
+    assert [r.line for r in info.rejected] == [2, 3]
+
+
+def test_cli_prints_every_count(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    case_dir = tmp_path / "case"
+    Case.init(case_dir).close()
+    listing = tmp_path / "list.csv"
+    listing.write_text("md5\n" + "d" * 32 + "\n" + "d" * 32 + "\nnope\n")
+    result = subprocess.run([sys.executable, "-m", "workbench.cli", "hashlist", "import",
+                             str(case_dir), str(listing)], capture_output=True, text=True,
+                            check=True)
+    assert "read 3 rows" in result.stdout and "imported 1 hashes" in result.stdout
+    assert "1 duplicates" in result.stdout and "line 4:" in result.stdout
+    as_json = subprocess.run([sys.executable, "-m", "workbench.cli", "hashlist", "import",
+                              str(case_dir), str(listing), "--name", "again", "--json"],
+                             capture_output=True, text=True, check=True)
+    data = json.loads(as_json.stdout)
+    assert (data["rows"], data["imported"], data["duplicates"]) == (3, 1, 1)
+    assert data["rejected"][0]["line"] == 4

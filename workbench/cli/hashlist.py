@@ -14,6 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--name", help="list name shown on hits (default: the file name)")
     imp.add_argument("--no-match", action="store_true",
                      help="only import; do not match evidence already in the case")
+    imp.add_argument("--json", action="store_true",
+                     help="print rows read, imported, duplicates and rejected rows as JSON")
     imp.set_defaults(handler=_import)
     exp = sub.add_parser("export", help="export the case's media as VICS 2.0 JSON")
     exp.add_argument("case_dir")
@@ -22,15 +24,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
     from workbench.ingest.hashlists import import_hash_list, match_case
     from workbench.store import Case
 
     with Case.open(args.case_dir) as case:
         info = import_hash_list(case, args.file, name=args.name)
-        print(f"imported {info.entries} hashes as list {info.name!r} ({info.format})")
-        if not args.no_match:
-            hits = match_case(case, [info.id])
-            print(f"{len(hits)} matches in the case's evidence")
+        hits = None if args.no_match else match_case(case, [info.id])
+    if args.json:
+        print(json.dumps(asdict(info) | {"matches": None if hits is None else len(hits)},
+                         indent=2))
+        return 0
+    # every row is accounted for: read = imported + duplicate + rejected, by line
+    print(info)
+    if hits is not None:
+        print(f"{len(hits)} matches in the case's evidence")
     return 0
 
 

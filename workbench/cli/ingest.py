@@ -35,5 +35,14 @@ def _ingest(args: argparse.Namespace) -> int:
                               hash_lists=tuple(args.hash_list), progress=not args.no_progress)
     with Case.init(args.case_dir) as case:
         report = ingest(case, args.sources, settings)
-    print(json.dumps(report.as_dict(), indent=2) if args.json else str(report))
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+    for hash_list in report.hash_lists:
+        rejected = hash_list["rejected"]
+        print(f"hash list {hash_list['name']!r}: {hash_list['rows']} rows read, "
+              f"{hash_list['imported']} hashes imported, {hash_list['duplicates']} duplicates, "
+              f"{len(rejected)} rejected"
+              + "".join(f"\n  line {line}: {why}" for line, why in rejected[:20]))
+    print(str(report))
     return 0

@@ -47,11 +47,58 @@ class KnownHash:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A row (or one value of it) that was not imported, and why.
+
+    ``line`` is the line of a CSV file, or the number of the Media entry (from 1) in a
+    VICS JSON file, whose structure has no reliable line per entry.
+    """
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class HashListInfo:
+    """What an import did.
+
+    Attributes:
+        id, name, format: the stored list.
+        entries: distinct hash values the list holds.
+        rows: data rows (CSV lines, VICS Media entries) read.
+        imported: hash values newly stored by this import.
+        duplicates: values repeated in the file or already stored in this list.
+        rejected: rows or values not imported, with their line (entry) numbers.
+    """
+
     id: str
     name: str
     format: str
     entries: int
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: tuple[Rejected, ...] = ()
+
+    def __str__(self) -> str:
+        text = (f"read {self.rows} rows of {self.name!r} ({self.format}): imported "
+                f"{self.imported} hashes, {self.duplicates} duplicates, "
+                f"{len(self.rejected)} rejected")
+        shown = "".join(f"\n  {r}" for r in self.rejected[:20])
+        more = len(self.rejected) - 20
+        return text + shown + (f"\n  ... and {more} more" if more > 0 else "")
+
+
+@dataclass
+class Parsed:
+    """Known hashes of a file, with how many rows were read and what was rejected."""
+
+    entries: list[KnownHash]
+    rows: int
+    rejected: list[Rejected]
 
 
 # -- parsing ---------------------------------------------------------------------------
@@ -67,6 +114,30 @@ def _clean(algo: str, value: Any) -> str | None:
     return text
 
 
+def _why_invalid(algo: str, value: Any) -> str:
+    shown = str(value).strip()
+    shown = shown if len(shown) <= 70 else shown[:67] + "..."
+    return f"{algo} {shown!r} is not {_LENGTHS[algo]} hex digits"
+
+
+def _row_values(line: int, values: Mapping[str, Any], category: str,
+                detail: Mapping[str, Any] | None, parsed: Parsed) -> None:
+    """Add one row's valid values; reject the invalid ones, or the row if none is valid."""
+    found = 0
+    for algo in ALGOS:
+        raw = values.get(algo)
+        if raw is None or str(raw).strip() == "":
+            continue
+        value = _clean(algo, raw)
+        if value is None:
+            parsed.rejected.append(Rejected(line, _why_invalid(algo, raw)))
+            continue
+        parsed.entries.append(KnownHash(algo, value, category, detail))
+        found += 1
+    if not found and not any(r.line == line for r in parsed.rejected):
+        parsed.rejected.append(Rejected(line, "no MD5, SHA-1, SHA-256 or PDQ value"))
+
+
 def _media_entries(node: Any) -> Iterator[Mapping[str, Any]]:
     """VICS ``value`` may hold Media entries directly (2.0) or Cases with ``Media`` (1.x)."""
     if isinstance(node, list):
@@ -74,7 +145,9 @@ def _media_entries(node: Any) -> Iterator[Mapping[str, Any]]:
             yield from _media_entries(child)
     elif isinstance(node, Mapping):
         lowered = {k.lower(): k for k in node}
-        if any(a in lowered for a in ALGOS):
+        # a Media entry has hashes or at least its MediaID (one without hashes is counted
+        # and reported as rejected, never dropped silently)
+        if any(a in lowered for a in ALGOS) or "mediaid" in lowered:
             yield node
         for key in ("media", "mediafiles"):
             if key in lowered and isinstance(node[lowered[key]], list):
@@ -83,6 +156,11 @@ def _media_entries(node: Any) -> Iterator[Mapping[str, Any]]:
 
 def parse_vics(data: bytes) -> list[KnownHash]:
     """Known hashes from a VICS (Project VIC) JSON export."""
+    return parse_vics_rows(data).entries
+
+
+def parse_vics_rows(data: bytes) -> Parsed:
+    """Known hashes from a VICS JSON export, with rows read and entries rejected."""
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -90,56 +168,72 @@ def parse_vics(data: bytes) -> list[KnownHash]:
     if not isinstance(document, Mapping) or "value" not in document:
         raise HashListError("a VICS JSON file has a top-level object with a 'value' list; "
                             "this one does not. Export the list from Griffeye/CAID as VICS 2.0.")
-    out: list[KnownHash] = []
-    for media in _media_entries(document["value"]):
+    parsed = Parsed([], 0, [])
+    for number, media in enumerate(_media_entries(document["value"]), start=1):
+        parsed.rows += 1
         lowered = {k.lower(): v for k, v in media.items()}
         category = str(lowered.get("category", "") if lowered.get("category") is not None else "")
         detail = {k: lowered[k] for k in ("mediaid", "mediasize", "isprecategorized")
                   if k in lowered}
-        for algo in ALGOS:
-            value = _clean(algo, lowered.get(algo))
-            if value:
-                out.append(KnownHash(algo, value, category, detail))
-    return out
+        _row_values(number, lowered, category, detail, parsed)
+    return parsed
 
 
 def parse_csv(data: bytes) -> list[KnownHash]:
     """Known hashes from CSV: columns named md5/sha1/sha256/pdq (+ category), or one bare
     column of MD5 or SHA-1 values. A bare 64-digit column is taken as SHA-256: name the
     column ``pdq`` for PDQ values."""
+    return parse_csv_rows(data).entries
+
+
+def parse_csv_rows(data: bytes) -> Parsed:
+    """Known hashes from CSV, with rows read and rows (values) rejected by line number."""
     text = data.decode("utf-8-sig", errors="replace")
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    for row in reader:
+        if any(c.strip() for c in row):
+            rows.append((line, row))
+        line = reader.line_num + 1  # the line the next row starts on
     if not rows:
         raise HashListError("the CSV hash list is empty")
-    header = [c.strip().lower() for c in rows[0]]
-    out: list[KnownHash] = []
+    header = [c.strip().lower() for c in rows[0][1]]
+    parsed = Parsed([], 0, [])
     if any(h in ALGOS for h in header):
         columns = {h: i for i, h in enumerate(header)}
         cat_col = columns.get("category")
-        for row in rows[1:]:
+        for number, row in rows[1:]:
+            parsed.rows += 1
             category = row[cat_col].strip() if cat_col is not None and cat_col < len(row) else ""
-            for algo in ALGOS:
-                if algo in columns and columns[algo] < len(row):
-                    value = _clean(algo, row[columns[algo]])
-                    if value:
-                        out.append(KnownHash(algo, value, category))
-        return out
-    for row in rows:
+            values = {a: row[columns[a]] for a in ALGOS if a in columns and columns[a] < len(row)}
+            _row_values(number, values, category, None, parsed)
+        return parsed
+    for number, row in rows:
+        parsed.rows += 1
         value = row[0].strip().lower()
         algo = {32: "md5", 40: "sha1", 64: "sha256"}.get(len(value))
         if algo and _clean(algo, value):
-            out.append(KnownHash(algo, value))
-    if not out:
+            parsed.entries.append(KnownHash(algo, value))
+        else:
+            shown = value if len(value) <= 70 else value[:67] + "..."
+            parsed.rejected.append(Rejected(number, f"{shown!r} is not an MD5, SHA-1 or "
+                                                    f"SHA-256 value"))
+    if not parsed.entries:
         raise HashListError("no MD5/SHA-1/SHA-256/PDQ values found; give the CSV a header "
                             "row naming the columns md5, sha1, sha256, pdq, category")
-    return out
+    return parsed
 
 
 # -- storing ---------------------------------------------------------------------------
 
 def import_hash_list(case: Case, path: str | os.PathLike[str], name: str | None = None
                      ) -> HashListInfo:
-    """Import a VICS JSON or CSV hash list into the case (idempotent per file content)."""
+    """Import a VICS JSON or CSV hash list into the case (idempotent per file content).
+
+    Returns:
+        The list, with rows read, hashes imported, duplicates and rejected rows (by line).
+    """
     source = Path(path)
     try:
         data = source.read_bytes()
@@ -147,7 +241,9 @@ def import_hash_list(case: Case, path: str | os.PathLike[str], name: str | None 
         raise HashListError(f"cannot read hash list {source}: {error}") from None
     head = data.lstrip()[:1]
     fmt = "vics" if source.suffix.lower() == ".json" or head in (b"{", b"[") else "csv"
-    entries = parse_vics(data) if fmt == "vics" else parse_csv(data)
+    parsed = parse_vics_rows(data) if fmt == "vics" else parse_csv_rows(data)
+    entries = parsed.entries
+    distinct = len({(e.algo, e.value) for e in entries})
     digest = hashlib.sha256(data).hexdigest()
     name = name or source.stem
     list_id = hashlib.sha256(f"{name}\x1f{digest}".encode()).hexdigest()[:32]
@@ -155,19 +251,24 @@ def import_hash_list(case: Case, path: str | os.PathLike[str], name: str | None 
         conn.execute(
             "INSERT OR IGNORE INTO hash_lists (id, name, format, source_path, sha256, entries, "
             "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (list_id, name, fmt, str(source.absolute()), digest, len(entries),
+            (list_id, name, fmt, str(source.absolute()), digest, distinct,
              utc_now().isoformat()),
         )
-        conn.executemany(
+        imported = conn.executemany(
             "INSERT OR IGNORE INTO known_hashes (list_id, algo, value, category, detail) "
             "VALUES (?, ?, ?, ?, ?)",
             [(list_id, e.algo, e.value, e.category, json.dumps(dict(e.detail or {})))
              for e in entries],
-        )
-        case.audit("hashlist.import", target=name,
-                   detail={"list_id": list_id, "format": fmt, "entries": len(entries),
-                           "sha256": digest, "path": str(source.absolute())})
-    return HashListInfo(list_id, name, fmt, len(entries))
+        ).rowcount
+        info = HashListInfo(list_id, name, fmt, distinct, rows=parsed.rows, imported=imported,
+                            duplicates=len(entries) - imported,
+                            rejected=tuple(parsed.rejected))
+        case.audit("hashlist.import", target=name, detail={
+            "list_id": list_id, "format": fmt, "entries": distinct, "rows": info.rows,
+            "imported": imported, "duplicates": info.duplicates,
+            "rejected": [[r.line, r.reason] for r in info.rejected[:1000]],
+            "sha256": digest, "path": str(source.absolute())})
+    return info
 
 
 # -- matching --------------------------------------------------------------------------

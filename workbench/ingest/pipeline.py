@@ -86,6 +86,7 @@ class IngestReport:
     hits: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    hash_lists: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -122,13 +123,14 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
     """
     settings = settings or IngestSettings()
     started = time.perf_counter()
-    for path in settings.hash_lists:
-        import_hash_list(case, path)
+    lists = [import_hash_list(case, path) for path in settings.hash_lists]
     params = {"sources": [os.fspath(s) for s in sources], "fps": settings.fps,
               "scene_threshold": settings.scene_threshold, "max_pixels": settings.max_pixels,
               "hash_lists": list(settings.hash_lists)}
     run = case.start_run(Run.start("ingest", models=_versions(), params=params))
-    report = IngestReport(run_id=run.id)
+    report = IngestReport(run_id=run.id, hash_lists=[
+        {"name": i.name, "rows": i.rows, "imported": i.imported, "duplicates": i.duplicates,
+         "rejected": [[r.line, r.reason] for r in i.rejected]} for i in lists])
     status = "failed"
     try:
         items, rejections = expand_sources(sources, settings.zip_limits)
