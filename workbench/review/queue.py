@@ -20,11 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.auth.identity import check_action
 from workbench.criteria.evaluate import item_key
 from workbench.criteria.minor import minor_probability
 from workbench.criteria.store import get_threshold
 from workbench.errors import WorkbenchError
-from workbench.store import Case, current_user
+from workbench.store import Case
 from workbench.types import Condition, Hit, utc_now
 
 DECISIONS: dict[str, str] = {"confirm": "confirmed", "dismiss": "dismissed",
@@ -163,14 +164,17 @@ def decide(case: Case, item: str, decision: str, note: str = "", who: str | None
     """Record a person's decision on a queue item (``confirm``, ``dismiss``, ``escalate``).
 
     The decision holds across re-scoring while the image's evidence fingerprint is unchanged;
-    who decided, when, and the note go to the audit log.
+    who decided, when, and the note go to the audit log. In a case with users, only a
+    logged-in analyst may decide (``workbench.auth.PermissionDenied`` otherwise).
     """
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {sorted(DECISIONS)}, got {decision!r}")
     if decision == "escalate" and not note.strip():
         raise ReviewError("an escalation needs a note saying why and to whom")
     found = find_item(case, item)
-    who = who or current_user()
+    # The acting user (a login in a case with users), checked for the analyst role before
+    # anything is written; the decision row and the audit entry carry the same name.
+    who = check_action(case, "review.decide", found.item, who)
     at = utc_now().isoformat(timespec="microseconds")
     with case.transaction() as conn:
         previous = conn.execute("SELECT decision, who, at FROM reviews WHERE item_key=?",

@@ -6,7 +6,6 @@ original file for writing, moves it, or writes beside it.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
@@ -42,8 +41,14 @@ _INTEGER_COLUMNS = ("pdq_quality", "width", "height", "bytes")
 
 
 def current_user() -> str:
-    """Who is acting: ``WORKBENCH_USER`` if set, else the login name."""
-    return os.environ.get("WORKBENCH_USER") or getpass.getuser()
+    """The operating-system account running this process.
+
+    Not an environment variable: ``WORKBENCH_USER`` alone proves nothing. In a case with
+    users, :meth:`Case.audit` records the logged-in user instead (``workbench.auth``).
+    """
+    from workbench.auth.identity import os_account
+
+    return os_account()
 
 
 def _now() -> str:
@@ -120,6 +125,7 @@ class Case:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self._conn = conn
+        self._actor: Any = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -269,9 +275,25 @@ class Case:
         The entry is dated inside the write transaction, so entries never go back in
         time; ``workbench audit verify`` checks the chain (see ``workbench.store.audit``).
         """
-        who = who or current_user()
+        from workbench.auth.identity import check_action
+
         with self.transaction() as conn:
+            # The role check sits here, inside the caller's transaction: an action the
+            # acting user may not take raises before its entry, and its change rolls back.
+            who = check_action(self, action, target, who)
             audit_chain.append(conn, _now(), who, action, target, _json(detail or {}))
+
+    def actor(self) -> Any:
+        """Who acts on this case (a ``workbench.auth.Actor``), found once per open case."""
+        if self._actor is None:
+            from workbench.auth.identity import resolve
+
+            self._actor = resolve(self)
+        return self._actor
+
+    def forget_actor(self) -> None:
+        """Find the acting user again at the next action (after a login or a new user)."""
+        self._actor = None
 
     def audit_verify(self, expect_head: str | None = None) -> audit_chain.Verification:
         """Recompute the audit hash chain; the result names the first broken entry."""
