@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +36,8 @@ def _ingest(args: argparse.Namespace) -> int:
                               hash_lists=tuple(args.hash_list), progress=not args.no_progress)
     with Case.init(args.case_dir) as case:
         report = ingest(case, args.sources, settings)
+    for warning in report.warnings:  # e.g. ExifTool missing: what to install
+        print(f"workbench: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return 0

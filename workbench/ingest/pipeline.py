@@ -23,11 +23,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from workbench.ingest import exiftool_reader
 from workbench.ingest.hashlists import HashMatcher, import_hash_list
 from workbench.ingest.images import DEFAULT_MAX_PIXELS
 from workbench.ingest.sources import Item, ZipLimits, expand_sources
 from workbench.ingest.video import FrameSampling
-from workbench.ingest.worker import WorkerSettings, process_item
+from workbench.ingest.worker import WorkerSettings, process_batch
 from workbench.parallel import process_pool, stop_on_signals
 from workbench.progress import progress_bar
 from workbench.store.case import Seen, display_path
@@ -58,6 +59,9 @@ class IngestSettings:
         max_pixels: decompression-bomb limit per image.
         zip_limits: limits that make an archive a zip bomb.
         max_video_frames: cap on sampled frames per video.
+        exiftool: read metadata with ExifTool when it is installed (video GPS and time,
+            XMP sidecars, vendor segments); False keeps to the built-in EXIF reader.
+        batch: files sent to a worker at once (one ExifTool call per batch).
     """
 
     fps: float = 1.0
@@ -68,6 +72,8 @@ class IngestSettings:
     max_pixels: int = DEFAULT_MAX_PIXELS
     zip_limits: ZipLimits = field(default_factory=ZipLimits)
     max_video_frames: int = 2000
+    exiftool: bool = True
+    batch: int = 8
 
 
 @dataclass
@@ -87,6 +93,7 @@ class IngestReport:
     bytes: int = 0
     seconds: float = 0.0
     hash_lists: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -151,14 +158,18 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
                 report.quarantined[rej.reason] += 1
         _clear_scratch(case)
         matcher = HashMatcher.from_case(case)
+        use_exiftool = settings.exiftool and exiftool_reader.available()
+        if settings.exiftool and not use_exiftool:
+            report.warnings.append(exiftool_reader.INSTALL_HINT)
         worker = WorkerSettings(case_dir=str(case.path), max_pixels=settings.max_pixels,
                                 sampling=FrameSampling(fps=settings.fps,
                                                        scene_threshold=settings.scene_threshold,
-                                                       max_frames=settings.max_video_frames))
+                                                       max_frames=settings.max_video_frames),
+                                exiftool=use_exiftool)
         bar = progress_bar(len(todo), "ingest", enabled=settings.progress)
         try:
-            _store_all(case, _results(todo, worker, settings.workers), matcher, run.id,
-                       report, bar, seen)
+            _store_all(case, _results(todo, worker, settings.workers, settings.batch),
+                       matcher, run.id, report, bar, seen)
         finally:
             bar.close()
         status = "done"
@@ -201,34 +212,42 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _results(todo: list[Item], settings: WorkerSettings, workers: int | None
-             ) -> Iterator[dict[str, Any]]:
-    """Worker results in completion order, with at most a few tasks in flight per worker."""
+def _batches(todo: list[Item], size: int, workers: int) -> list[list[Item]]:
+    """Consecutive files in batches (one metadata call each), small enough to keep every
+    worker busy to the end."""
+    size = max(1, min(size, len(todo) // (workers * 4) or 1))
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
+
+
+def _results(todo: list[Item], settings: WorkerSettings, workers: int | None,
+             batch: int = 8) -> Iterator[dict[str, Any]]:
+    """Worker results in completion order, with at most a few batches in flight per worker."""
     count = workers or os.cpu_count() or 1
+    batches = _batches(todo, batch, count)
     if count <= 1 or len(todo) <= 1:
         with stop_on_signals():  # SIGTERM unwinds like Ctrl-C: the run is marked interrupted
-            for item in todo:
-                yield process_item(item, settings)
+            for chunk in batches:
+                yield from process_batch(chunk, settings)
         return
     # fork on Linux: workers start at once and scripts need no __main__ guard; workers
     # never touch the inherited SQLite connection (only this process writes).
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
-    pending: set[Future[dict[str, Any]]] = set()
-    queue = iter(todo)
+    pending: set[Future[list[dict[str, Any]]]] = set()
+    queue = iter(batches)
     # process_pool: SIGTERM stops the workers too, and they die with this process
     with process_pool(count, mp_context=context) as pool:
-        for item in queue:
-            pending.add(pool.submit(process_item, item, settings))
-            if len(pending) >= count * 4:
+        for chunk in queue:
+            pending.add(pool.submit(process_batch, chunk, settings))
+            if len(pending) >= count * 3:
                 break
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                yield future.result()
+                yield from future.result()
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending.add(pool.submit(process_item, nxt, settings))
+                    pending.add(pool.submit(process_batch, nxt, settings))
 
 
 def _store_all(case: Case, results: Iterator[dict[str, Any]], matcher: HashMatcher, run_id: str,

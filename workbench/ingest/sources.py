@@ -12,7 +12,7 @@ import os
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -101,7 +101,24 @@ def expand_sources(sources: Sequence[str | os.PathLike[str]], limits: ZipLimits 
         else:
             raise EvidenceError("missing_source", f"{root} is not a file or folder")
     unique = {item.path: item for item in items}
+    for sidecar in sidecars(unique):
+        del unique[sidecar]  # read with the file it describes (workbench.ingest.worker)
     return sorted(unique.values(), key=lambda i: i.path), rejections
+
+
+def sidecars(paths: Iterable[str]) -> list[str]:
+    """XMP files that are sidecars of another file found: ``IMG_1.xmp`` or
+    ``IMG_1.jpg.xmp`` beside ``IMG_1.jpg``. An XMP file with no partner is not one."""
+    names = set(paths)
+    stems = {os.path.splitext(p)[0] for p in names if not p.lower().endswith(".xmp")}
+    found = []
+    for path in names:
+        if MEMBER_SEP in path or not path.lower().endswith(".xmp"):
+            continue
+        base = path[:-4]
+        if base in names or base in stems:
+            found.append(path)
+    return found
 
 
 def _walk(root: Path, rejections: list[Rejection]) -> Iterator[Path]:

@@ -437,6 +437,12 @@ class Case:
             for key in _INTEGER_COLUMNS:
                 if record[key] is not None:
                     record[key] = int(record[key])
+            # where each place/time/camera value came from (ExifTool group or built-in
+            # reader), and the XMP sidecar read beside the file
+            metadata = row.get("metadata") or {}
+            record["sources"] = metadata.get("sources", {})
+            if metadata.get("sidecar"):
+                record["sidecar"] = metadata["sidecar"]
             rows.append(record)
         return rows
 
