@@ -78,6 +78,9 @@ class PersonAttributes:
     evidence_id: str
     items: dict[str, ItemAttribute]
     uniform_score: float
+    # The body reader's own "uniform present" decision (present, confidence, cues,
+    # method, body outline); None for the face-geometry reader.
+    uniform: dict[str, Any] | None = None
 
     def query(self) -> dict[str, dict[str, Any]]:
         """The observation the school search takes: visible items only.
@@ -92,9 +95,12 @@ class PersonAttributes:
                 for k, v in self.items.items() if v.present is not None}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"face_id": self.face_id, "evidence_id": self.evidence_id,
-                "uniform_score": round(float(self.uniform_score), 3),
-                "items": {k: v.as_dict() for k, v in self.items.items()}}
+        out = {"face_id": self.face_id, "evidence_id": self.evidence_id,
+               "uniform_score": round(float(self.uniform_score), 3),
+               "items": {k: v.as_dict() for k, v in self.items.items()}}
+        if self.uniform is not None:
+            out["uniform"] = self.uniform
+        return out
 
 
 @dataclass

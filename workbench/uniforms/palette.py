@@ -149,12 +149,29 @@ def skin_mask_lab(lab: np.ndarray, skin_lab: np.ndarray | None = None, tol: floa
     return (L > 25) & (L < 90) & (a > 6) & (a < 30) & (b > 8) & (b < 35) & (b > 0.6 * a)
 
 
+def _centre(member: np.ndarray, lit: float | None) -> np.ndarray:
+    """A cluster's colour: its median, or with ``lit`` its lit part's lightness.
+
+    Shadow darkens cloth far more often than light brightens it, so with ``lit`` the
+    lightness is that quantile of the cluster's (specular glints, L > 98, left out when
+    they are a minority) and hue and chroma are the median's.
+    """
+    centre = np.median(member, axis=0)
+    if lit is None:
+        return centre
+    lightness = member[:, 0]
+    matte = lightness[lightness <= 98.0] if (lightness > 98.0).mean() < 0.5 else lightness
+    centre[0] = float(np.quantile(matte, lit))
+    return centre
+
+
 def dominant_colours(lab_pixels: np.ndarray, k: int = 3, min_share: float = 0.18,
-                     seed: int = 0) -> list[NamedColour]:
+                     seed: int = 0, lit: float | None = None) -> list[NamedColour]:
     """Cluster Lab pixels ``(n, 3)`` and name the clusters holding at least ``min_share``.
 
     Clustering uses ``(L/3, a, b)`` so the lit and shaded sides of one fabric fall in one
     cluster; clusters that get the same name are merged. Sorted by share, largest first.
+    ``lit`` (e.g. 0.75) names each cluster by its lit part (see :func:`_centre`).
     """
     pixels = np.asarray(lab_pixels, dtype=np.float64).reshape(-1, 3)
     if len(pixels) < 12:
@@ -167,7 +184,7 @@ def dominant_colours(lab_pixels: np.ndarray, k: int = 3, min_share: float = 0.18
     merged: dict[str, list[np.ndarray]] = {}
     for j in np.unique(labels):
         member = pixels[labels == j]
-        centre = np.median(member, axis=0)
+        centre = _centre(member, lit)
         name, _ = name_colour(centre)
         merged.setdefault(name, []).append(member)
     out = []
@@ -176,7 +193,7 @@ def dominant_colours(lab_pixels: np.ndarray, k: int = 3, min_share: float = 0.18
         share = len(allpix) / len(pixels)
         if share < min_share:
             continue
-        centre = np.median(allpix, axis=0)
+        centre = _centre(allpix, lit)
         _, conf = name_colour(centre)
         out.append(NamedColour(name=name, share=float(share),
                                lab=tuple(float(v) for v in centre), confidence=conf))
@@ -208,3 +225,87 @@ def _kmeans(x: np.ndarray, k: int, seed: int, iters: int = 15) -> np.ndarray:
 def name_centres() -> np.ndarray:
     """Mean Lab of each name's prototypes, ``(16, 3)`` in :data:`COLOUR_NAMES` order."""
     return np.array([_PROTO_LAB[_PROTO_IDX == i].mean(0) for i in range(len(COLOUR_NAMES))])
+
+
+# White balance: how far toward neutral the image's estimated light is corrected, and the
+# largest per-channel gain (a strong colour cast in the scene itself, a red backdrop, must
+# not be "corrected" into the clothes).
+WB_STRENGTH = 0.7
+WB_MAX_GAIN = 1.25
+
+
+def illuminant(rgb: np.ndarray, weight: np.ndarray | None = None, p: float = 6.0) -> np.ndarray:
+    """The scene light's colour in linear RGB, normalised to mean 1 (shades of grey, p=6).
+
+    Clipped and near-black pixels are left out (they carry no colour of the light);
+    ``weight`` (e.g. the person mask) picks the pixels that vote.
+    """
+    x = np.asarray(rgb, np.float64).reshape(-1, 3) / 255.0
+    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    ok = (x.max(1) < 0.98) & (x.max(1) > 0.08)
+    if weight is not None:
+        ok &= np.asarray(weight).reshape(-1) > 0
+    if ok.sum() < 50:
+        return np.ones(3)
+    light = np.power(np.mean(np.power(lin[ok], p), axis=0), 1 / p)
+    return light / max(float(light.mean()), 1e-9)
+
+
+def balanced_lab(rgb: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
+    """CIELAB of ``rgb`` after a partial white balance estimated from the image.
+
+    The light is estimated on the person (their clothes and skin see the same light as
+    the garments) when a person mask is given, blended with the whole image; the gain is
+    applied in linear RGB, ``WB_STRENGTH`` of the way, each channel's gain capped.
+    """
+    whole = illuminant(rgb)
+    light = whole
+    if person is not None:
+        on_person = illuminant(rgb, np.asarray(person) >= 0.5)
+        light = 0.5 * whole + 0.5 * on_person
+    gain = np.clip((1 / np.maximum(light, 1e-6)) ** WB_STRENGTH, 1 / WB_MAX_GAIN, WB_MAX_GAIN)
+    x = np.asarray(rgb, np.float64) / 255.0
+    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4) * gain
+    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.clip(lin, 0, None) ** (1 / 2.4)
+                    - 0.055)
+    return rgb_to_lab(np.clip(srgb, 0, 1))
+
+
+# Names close enough that real light moves a garment between them: when both win pixels,
+# the weaker is reported as an alternative with its share, not dropped.
+NEIGHBOURS: dict[str, tuple[str, ...]] = {
+    "navy": ("black", "royal blue"), "black": ("navy", "grey"), "grey": ("black", "white"),
+    "white": ("grey", "light blue"), "maroon": ("burgundy", "brown", "red"),
+    "burgundy": ("maroon", "red", "purple"), "red": ("maroon", "burgundy"),
+    "royal blue": ("navy", "light blue"), "light blue": ("white", "royal blue"),
+    "green": ("bottle green",), "bottle green": ("green", "black"),
+    "gold": ("yellow", "brown", "beige"), "yellow": ("gold",), "brown": ("maroon", "gold"),
+    "beige": ("white", "gold", "grey"), "purple": ("burgundy", "navy"),
+}
+
+
+def alternatives(lab_pixels: np.ndarray, main: str, min_share: float = 0.2
+                 ) -> list[dict[str, float | str]]:
+    """Neighbouring names of ``main`` that a fair share of the pixels also take.
+
+    Each pixel is named on its own (lit and shaded parts of one fabric vote separately);
+    a neighbour of ``main`` winning at least ``min_share`` of them is an alternative.
+    """
+    pixels = np.asarray(lab_pixels, np.float64).reshape(-1, 3)
+    if len(pixels) < 12:
+        return []
+    if len(pixels) > 1500:
+        pixels = pixels[np.random.default_rng(0).choice(len(pixels), 1500, replace=False)]
+    d = delta_e94(_PROTO_LAB[None, :, :], pixels[:, None, :])
+    per_name = np.full((len(pixels), len(COLOUR_NAMES)), np.inf)
+    for i in range(len(COLOUR_NAMES)):
+        per_name[:, i] = d[:, _PROTO_IDX == i].min(1)
+    chroma = np.hypot(pixels[:, 1], pixels[:, 2])
+    chromatic = [i for i, n in enumerate(COLOUR_NAMES)
+                 if n not in {"black", "grey", "white", "navy", "bottle green", "beige"}]
+    per_name[np.ix_(chroma < NEUTRAL_CHROMA, chromatic)] = np.inf
+    votes = np.bincount(per_name.argmin(1), minlength=len(COLOUR_NAMES)) / len(pixels)
+    out: list[dict[str, float | str]] = [
+        {"name": n, "share": round(float(votes[COLOUR_NAMES.index(n)]), 3)}
+        for n in NEIGHBOURS.get(main, ()) if votes[COLOUR_NAMES.index(n)] >= min_share]
+    return sorted(out, key=lambda a: -float(a["share"]))

@@ -93,10 +93,13 @@ class Region:
     item: str
     mask: np.ndarray
     visible_fraction: float
+    # Share of the region that must be in the image: the face layout needs most of it
+    # (its place is a guess), a region hung from found shoulders only needs some pixels.
+    min_visible: float = MIN_VISIBLE
 
     @property
     def visible(self) -> bool:
-        return self.visible_fraction >= MIN_VISIBLE and int(self.mask.sum()) >= 12
+        return self.visible_fraction >= self.min_visible and int(self.mask.sum()) >= 12
 
 
 def item_polygons(anchor: FaceAnchor, item: str) -> list[np.ndarray]:

@@ -1,0 +1,259 @@
+"""The body reader: uniform present or not, then items, from the person mask and pose.
+
+Order, as in the seed pipeline (arXiv 2106.05215): first decide whether the person wears
+a uniform's structure (a tie, or an outer layer over a shirt) with a confidence, then
+read each item's presence, colours and pattern. Regions come from
+:mod:`workbench.uniforms.person_regions` (shoulders and mask; face geometry clipped by the
+mask when no pose fits), colours from the white-balanced image
+(:func:`workbench.uniforms.palette.balanced_lab`) with neighbouring names kept as
+alternatives.
+
+Entry points: :func:`read_person` (one face, body models already run) and
+:func:`read_image` (every face of an image, running the body models).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from workbench.types import Faces
+from workbench.uniforms.attributes import (
+    ItemAttribute,
+    PersonAttributes,
+    _distinct,
+    _item,
+    _Measure,
+    _skin_sample,
+)
+from workbench.uniforms.body import BodyModels, Pose
+from workbench.uniforms.palette import (
+    alternatives,
+    balanced_lab,
+    delta_e94,
+    dominant_colours,
+    skin_mask_lab,
+)
+from workbench.uniforms.pattern import PatternSettings, classify_pattern, largest_rectangle
+from workbench.uniforms.person_regions import PersonRegions, padding_mask, person_regions
+from workbench.uniforms.regions import ITEMS, anchor_from_face
+
+METHOD = "body-regions-v1"   # mask + pose regions, white balance, uniform-first decision
+# Prior odds of the uniform decision and the weight of each cue (log-odds), set on the
+# fit split of tests/data/uniforms_real (never the check split).
+UNIFORM_PRIOR = -1.6
+UNIFORM_TIE = 2.6
+UNIFORM_OUTER = 2.2
+# Real fabric at photo resolution is mostly plain: seams, lapel edges and folds cross
+# small regions, so texture must be stronger than on the drawn garments to be called.
+REAL_PATTERN = PatternSettings(plain_energy=6.0)
+
+
+# Two colours closer than this (CIE94, kL=2) are taken as the same fabric when layers are
+# separated (a lapel inside the shirt's V, the shirt either side of a tie).
+SAME_FABRIC_DE = 12.0
+LIT = 0.7
+
+
+@dataclass
+class Layers:
+    """The layered reading of one person: measures per item and the cues between them."""
+
+    measures: dict[str, _Measure | None]
+    cues: dict[str, float]
+
+
+def _cloth(lab: np.ndarray, mask: np.ndarray, skin_map: np.ndarray) -> np.ndarray:
+    pixels = lab[mask & ~skin_map]
+    return pixels if len(pixels) >= 12 else lab[mask]
+
+
+def _measure_pixels(lab: np.ndarray, pixels: np.ndarray, mask: np.ndarray, visible: float,
+                    skin_share: float) -> _Measure:
+    colours = dominant_colours(pixels, lit=LIT)
+    rect = largest_rectangle(mask)
+    pattern, pconf = None, 0.0
+    if rect is not None:
+        result = classify_pattern(lab[rect], REAL_PATTERN)
+        pattern, pconf = result.pattern, result.confidence
+    centre = np.array(colours[0].lab) if colours else None
+    return _Measure(colours, centre, pattern, pconf, skin_share, visible)
+
+
+def _away_from(pixels: np.ndarray, colour: np.ndarray | None) -> np.ndarray:
+    """The pixels that are not ``colour``'s fabric (boolean over ``pixels``)."""
+    if colour is None or not len(pixels):
+        return np.ones(len(pixels), bool)
+    return delta_e94(colour[None, :], pixels) > SAME_FABRIC_DE
+
+
+def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray) -> Layers:
+    """Measure outer layer, shirt and tie, each with the layer above it taken out.
+
+    The outer layer is read at the sides of the chest; the shirt in the V under the chin
+    without the outer layer's colour (lapels fall in the V); the tie in the centre strip
+    without the shirt's and the outer layer's colours. What share of the V and the strip
+    those exclusions leave is the evidence that the layers are there.
+    """
+    regions = pr.regions
+    measures: dict[str, _Measure | None] = {k: None for k in ITEMS}
+    cues: dict[str, float] = {}
+    outer = None
+    if regions["blazer"].visible:
+        r = regions["blazer"]
+        px = _cloth(lab, r.mask, skin_map)
+        outer = _measure_pixels(lab, px, r.mask, r.visible_fraction, 0.0)
+        measures["blazer"] = outer
+    shirt = None
+    if regions["shirt"].visible:
+        r = regions["shirt"]
+        allpx = lab[r.mask]
+        skin_px = skin_map[r.mask]
+        skin_share = float(skin_px.mean()) if len(skin_px) else 0.0
+        cloth = allpx[~skin_px] if skin_share < 0.7 else allpx
+        keep = _away_from(cloth, outer.lab if outer is not None else None)
+        cues["v_not_outer"] = float(keep.mean()) if len(keep) else 0.0
+        px = cloth[keep] if keep.sum() >= 12 and keep.mean() >= 0.25 else cloth
+        shirt = _measure_pixels(lab, px, r.mask, r.visible_fraction, skin_share)
+        measures["shirt"] = shirt
+    if regions["tie"].visible and shirt is not None:
+        r = regions["tie"]
+        px = _cloth(lab, r.mask, skin_map)
+        keep = _away_from(px, shirt.lab) & _away_from(px, outer.lab if outer else None)
+        cues["strip_other"] = float(keep.mean()) if len(keep) else 0.0
+        tie_px = px[keep] if keep.sum() >= 8 else px
+        measures["tie"] = _measure_pixels(lab, tie_px, r.mask, r.visible_fraction, 0.0)
+    if regions["jumper"].visible:
+        r = regions["jumper"]
+        px = _cloth(lab, r.mask, skin_map)
+        measures["jumper"] = _measure_pixels(lab, px, r.mask, r.visible_fraction, 0.0)
+    if regions["lower"].visible:
+        r = regions["lower"]
+        skin_px = skin_map[r.mask]
+        measures["lower"] = _measure_pixels(lab, _cloth(lab, r.mask, skin_map), r.mask,
+                                            r.visible_fraction, float(skin_px.mean()))
+    if shirt is not None and outer is not None:
+        cues["outer"] = _distinct(outer, shirt) * float(np.clip(
+            (cues["v_not_outer"] - 0.15) / 0.35, 0, 1))
+    cues["tie"] = float(np.clip((cues.get("strip_other", 0.0) - 0.25) / 0.25, 0, 1))
+    if shirt is not None:
+        cues["collar_cloth"] = 1.0 - shirt.skin_share
+    return Layers(measures, cues)
+
+
+def uniform_decision(layers: Layers) -> tuple[bool | None, float]:
+    """Is a uniform's structure present? ``(present, confidence)``; None: neck not in view.
+
+    Decided first, from the layer cues alone (a tie; an outer layer over a shirt), before
+    any item is named.
+    """
+    cues = layers.cues
+    if "collar_cloth" not in cues:
+        return None, 0.0
+    logit = UNIFORM_PRIOR + UNIFORM_TIE * cues.get("tie", 0.0) \
+        + UNIFORM_OUTER * cues.get("outer", 0.0)
+    logit -= 3.0 * max(0.0, 0.5 - cues["collar_cloth"])     # a bare neck is no uniform
+    p = float(1 / (1 + np.exp(-logit)))
+    return p >= 0.5, (p if p >= 0.5 else 1 - p)
+
+
+def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np.ndarray | None,
+                mask: np.ndarray, pose: Pose | None, others: list[np.ndarray] | None = None,
+                face_id: str = "", evidence_id: str = "") -> tuple[PersonAttributes,
+                                                                    PersonRegions]:
+    """Attributes of one person, and the regions they were read from.
+
+    Args:
+        rgb: the image (RGB uint8); ``lab``: its white-balanced CIELAB.
+        box, landmarks: the person's face (68 or 5 points, or None).
+        mask: the image's person probability; ``pose``: this face's pose (or None).
+        others: the other faces' boxes (their heads are cut out of this person's regions).
+    """
+    box = np.asarray(box, np.float64).reshape(4)
+    anchor = anchor_from_face(box, landmarks)
+    skin = _skin_sample(lab, box)
+    skin_map = skin_mask_lab(lab, skin) if skin is not None else skin_mask_lab(lab)
+    mask = np.where(padding_mask(rgb), 0.0, mask)
+    pr = person_regions(mask, pose, box, anchor, others, skin_map)
+    layers = read_layers(lab, pr, skin_map)
+    present, conf = uniform_decision(layers)
+    p_uniform = 0.0 if present is None else (conf if present else 1 - conf)
+    m, cues = layers.measures, layers.cues
+    out: dict[str, ItemAttribute] = {}
+    shirt = m["shirt"]
+    for item in ITEMS:
+        region = pr.regions[item]
+        measure = m[item]
+        if measure is None or (shirt is None and item != "blazer"):
+            out[item] = ItemAttribute(item, None, 0.0, visible_fraction=region.visible_fraction)
+            continue
+        if item == "shirt":
+            coherent = measure.colours[0].share if measure.colours else 0.0
+            p = float(np.clip((1 - measure.skin_share) * (0.4 + 0.6 * coherent), 0, 1))
+        elif item == "tie":
+            p = 0.15 + 0.8 * cues.get("tie", 0.0)
+        elif item == "blazer":
+            p = 0.15 + 0.8 * cues["outer"] if "outer" in cues else 0.5
+        elif item == "jumper":
+            outer = m["blazer"]
+            p = _distinct(measure, shirt)
+            if outer is not None and _distinct(measure, outer) < 0.5:
+                p = min(p, 0.45)   # the centre below the V is the blazer itself
+        else:   # lower garment: cloth rather than skin, one dominant colour
+            top = measure.colours[0].share if measure.colours else 0.0
+            p = float(np.clip(0.3 + 0.5 * top * (1 - measure.skin_share), 0, 1))
+        out[item] = _item(item, measure, p)
+    for item, a in out.items():
+        if a.present and a.colours and a.detail:
+            a.detail[0]["alternatives"] = alternatives(lab[pr.regions[item].mask], a.colours[0])
+        a.detail = [*a.detail, {"region": [np.round(p, 1).tolist()
+                                           for p in pr.polygons.get(item, [])],
+                                "method": pr.method}]
+    person = PersonAttributes(face_id=face_id, evidence_id=evidence_id, items=out,
+                              uniform_score=p_uniform)
+    person.uniform = {"present": present, "confidence": round(float(conf), 3),
+                      "cues": {k: round(float(v), 3) for k, v in cues.items()},
+                      "method": pr.method, "body_outline": mask_outline(pr.body)}
+    return person, pr
+
+
+def mask_outline(mask: np.ndarray, max_points: int = 60) -> list[list[list[float]]]:
+    """The person mask's outer contours as small polygons (for the inspector's overlay)."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in sorted(contours, key=cv2.contourArea, reverse=True)[:3]:
+        if cv2.contourArea(c) < 50:
+            continue
+        eps = 0.002 * cv2.arcLength(c, True)
+        approx = cv2.approxPolyDP(c, eps, True)
+        while len(approx) > max_points:
+            eps *= 1.5
+            approx = cv2.approxPolyDP(c, eps, True)
+        out.append(approx.reshape(-1, 2).astype(float).tolist())
+    return out
+
+
+def read_image(rgb: np.ndarray, faces: Faces, models: BodyModels) -> list[PersonAttributes]:
+    """Attributes of every face of one image (runs the body models once for the image)."""
+    boxes = np.asarray(faces.xyxy, np.float64).reshape(-1, 4)
+    reading = models.read(rgb, boxes)
+    lab = balanced_lab(rgb, reading.mask)
+    ids = faces.data.get("face_id")
+    out = []
+    for i in range(len(faces)):
+        lm = None if faces.landmarks is None else faces.landmarks[i]
+        others = [b for j, b in enumerate(boxes) if j != i]
+        face_id = str(ids[i]) if ids is not None else f"{faces.evidence_id[i]}:{i}"
+        person, _ = read_person(rgb, lab, boxes[i], lm, reading.mask, reading.poses[i],
+                                others, face_id, str(faces.evidence_id[i]))
+        out.append(person)
+    return out
+
+
+def summary(person: PersonAttributes) -> dict[str, Any]:
+    """The uniform decision and the items, as shown to the analyst."""
+    return {"uniform": getattr(person, "uniform", None), **person.as_dict()}
