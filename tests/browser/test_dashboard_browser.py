@@ -70,11 +70,15 @@ def test_dashboard_refuses_requests_without_the_token(served_case):
 
     dashboard, _ = served_case
     assert dashboard.url.startswith("http://127.0.0.1:") and "?token=" in dashboard.url
+    import urllib.error
+
     for path in ("", "voila/render/case_overview.ipynb", "api/kernels"):
         url = dashboard.url.split("?")[0] + path
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - local only
-            body = response.read().decode("utf-8", "replace")
-            assert "/login" in response.geturl(), f"{url} served without the token"
+        # Refused outright (tests/browser/test_dashboard_security.py checks every route).
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=60)  # noqa: S310 - local only
+        body = refused.value.read().decode("utf-8", "replace")
+        assert refused.value.code == 403, f"{url} served without the token"
         assert "browser-test" not in body and "data-testid" not in body
 
 

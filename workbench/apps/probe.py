@@ -81,7 +81,8 @@ def _page_html(page) -> str:
 
 def probe_dashboard(url: str, expect_evidence: int | None = None,
                     expect_hits: int | None = None, timeout_s: float = 120.0,
-                    screenshot: str | Path | None = None) -> ProbeResult:
+                    screenshot: str | Path | None = None,
+                    login: tuple[str, str] | None = None) -> ProbeResult:
     """Open ``url``, wait until the tables and the map's markers are visible, and report.
 
     Args:
@@ -91,6 +92,8 @@ def probe_dashboard(url: str, expect_evidence: int | None = None,
         expect_hits: if given, wait until the map shows this many flagged items.
         timeout_s: give up after this long.
         screenshot: where to save a full-page PNG once drawn.
+        login: ``(user, password)`` of a supervisor, for a case with users: the sign-in
+            form is filled in as a person would (``open_s`` then includes signing in).
 
     Raises:
         ProbeTimeout: the tables or the map did not show in time (with what the browser
@@ -144,6 +147,11 @@ def probe_dashboard(url: str, expect_evidence: int | None = None,
             deadline = start + timeout_s
             try:
                 page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+                if login is not None:
+                    page.wait_for_selector("#wb-login", timeout=timeout_s * 1000)
+                    page.fill("#user", login[0])
+                    page.fill("#password", login[1])
+                    page.click("#wb-login button[type=submit]")
                 page.wait_for_selector("[data-testid=counts]", state="visible",
                                        timeout=timeout_s * 1000)
             except PlaywrightTimeout as error:

@@ -1,18 +1,23 @@
 """Serve the supervisor dashboard of a case with Voila, on this machine only.
 
-    python -m workbench.apps.serve CASE_DIR [--port 8866] [--token TOKEN] [--no-preheat]
+    python -m workbench.apps.serve CASE_DIR [--port 8866] [--token-file FILE] [--no-preheat]
 
-Voila listens on 127.0.0.1 only, access needs the token printed in the URL (a fresh
-random one unless given), and the page uses the workbench's Voila template, which asks
-no CDN. The dashboard is read-only.
+The server (``workbench.auth.dashboard_server``) listens on 127.0.0.1 only. Its access
+token is handed over in a file of mode 0600 that the server deletes once read, so it is
+never in a command line or an environment. Every route needs the token or a login
+cookie; in a case with users, a supervisor also signs in with a password. The page uses
+the workbench's Voila template, which asks no CDN. The dashboard is read-only.
+SIGTERM or Ctrl-C stops the server, its kernels and its temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +38,8 @@ READY_ENV = "WORKBENCH_DASHBOARD_READY"
 HOST = "127.0.0.1"
 # How long `workbench dashboard` waits for its pre-heated kernel before printing the URL.
 READY_WAIT_S = 120.0
+# Kernels of finished visits (no page connected) are shut down after this long idle.
+CULL_IDLE_S = 120
 
 
 class DashboardError(WorkbenchError):
@@ -55,16 +62,43 @@ class Dashboard:
     ready: bool = False
 
     def stop(self) -> None:
-        """Stop the server (and its kernels) and wait for it to exit."""
+        """Stop the server and its kernels, wait for them, and remove the temporary folder.
+
+        The server shuts its kernels down on SIGTERM; any that outlive it (a server that
+        had to be killed) are killed here, so nothing keeps serving the case.
+        """
+        kernels = _descendants(self.process.pid)
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        for pid in kernels + _descendants(self.process.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # already gone, as it should be
         if self.ready_dir is not None:
             shutil.rmtree(self.ready_dir, ignore_errors=True)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (its kernels), read from /proc; [] where there is none."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def free_port() -> int:
@@ -74,23 +108,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def voila_command(port: int, token: str, notebook: Path = DASHBOARD,
-                  preheat: bool = False) -> list[str]:
-    """The Voila command line: local address, token, CDN-free template, no browser."""
-    command = [
-        sys.executable, "-m", "voila", str(notebook),
-        "--no-browser", f"--port={port}", f"--Voila.ip={HOST}", f"--Voila.token={token}",
-        f"--template={TEMPLATE}", "--theme=light",
-        "--VoilaConfiguration.show_tracebacks=False",
-        # Never drift to another port: the printed URL (with its token) must reach this
-        # server, not whatever else already listens on the asked-for port.
-        "--Voila.port_retries=0",
-    ]
-    if preheat:
-        # One kernel waits, imports done, in the dashboard's wait_for_visit(); the next
-        # is started a second after a visit takes it.
-        command += ["--preheat_kernel=True", "--pool_size=1"]
-    return command
+def server_command(config_file: Path) -> list[str]:
+    """The server's command line: only the path of its settings file, never the token."""
+    return [sys.executable, "-m", "workbench.auth.dashboard_server", str(config_file)]
+
+
+def write_server_config(folder: Path, settings: dict[str, Any]) -> Path:
+    """The server's settings (token included) in a file only this account can read."""
+    path = folder / "server.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(settings, handle)
+    return path
+
+
+def _die_with_parent() -> None:
+    """In the server process: receive SIGTERM if `workbench dashboard` itself dies."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: Dashboard.stop() still stops the server
 
 
 def dashboard_env(case_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -106,14 +145,15 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
                     token: str | None = None, preheat: bool = False,
                     wait_s: float = 60.0, quiet: bool = True,
                     log_path: str | os.PathLike[str] | None = None,
-                    debug: bool = False, wait_ready: bool = False) -> Dashboard:
+                    debug: bool = False, wait_ready: bool = False,
+                    cull_idle_s: int = CULL_IDLE_S) -> Dashboard:
     """Start Voila for a case in the background and wait until it accepts connections.
 
     Args:
         case_dir: the case folder.
         port: port on 127.0.0.1 (default: a free one).
         token: access token (default: a fresh random one).
-        preheat: Voila's pre-heated kernel pool (see :func:`voila_command`).
+        preheat: keep one kernel ready, imports done, for the next visit.
         wait_s: how long to wait for Voila to listen (and, with ``wait_ready``, for the
             pre-heated kernel).
         quiet: discard Voila's log (ignored when ``log_path`` is given).
@@ -121,6 +161,7 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
         debug: log at debug level: each cell as it runs and every kernel message.
         wait_ready: with ``preheat``, also wait until the first kernel is ready for a visit
             (sets ``Dashboard.ready``; False if it was not within ``wait_s``).
+        cull_idle_s: shut down a visit's kernel after this long idle with no page open.
 
     Raises:
         CaseError: ``case_dir`` is not a case.
@@ -135,13 +176,15 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
                              "another --port")
     port = port or free_port()
     token = token or secrets.token_urlsafe(24)
-    command = voila_command(port, token, preheat=preheat)
-    if debug:
-        command.append("--debug")
     env = dashboard_env(case_path)
-    ready_dir = Path(tempfile.mkdtemp(prefix="workbench-dashboard-"))
+    ready_dir = Path(tempfile.mkdtemp(prefix="workbench-dashboard-"))  # mode 0700
     ready_file = ready_dir / "ready"
     env[READY_ENV] = str(ready_file)
+    config = write_server_config(ready_dir, {
+        "token": token, "case": str(case_path), "notebook": str(DASHBOARD), "port": port,
+        "host": HOST, "template": TEMPLATE, "folder": str(ready_dir), "preheat": preheat,
+        "debug": debug, "cull_idle_s": cull_idle_s})
+    command = server_command(config)
     log = None
     if log_path is not None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +195,10 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
     try:
         process = subprocess.Popen(command, env=env, stdout=output,
                                    stderr=subprocess.STDOUT if log else output,
-                                   cwd=str(DASHBOARD.parent))
+                                   cwd=str(DASHBOARD.parent), preexec_fn=_die_with_parent)
+    except BaseException:
+        shutil.rmtree(ready_dir, ignore_errors=True)
+        raise
     finally:
         if log is not None:
             log.close()  # the child has its own copy of the file descriptor
@@ -189,8 +235,9 @@ def _wait_until_up(dashboard: Dashboard, ready_file: Path, wait_s: float,
     while time.monotonic() < deadline:
         if dashboard.process.poll() is not None:
             raise DashboardError(
-                f"Voila exited with status {dashboard.process.returncode}; run "
-                f"`{' '.join(voila_command(dashboard.port, '***'))}` to see why")
+                f"the dashboard server exited with status {dashboard.process.returncode}; "
+                "run `workbench dashboard` again with its log (start_dashboard(log_path=...)) "
+                "to see why")
         if not listening:
             listening = _listening(dashboard.port)
             if listening and not wait_ready:
@@ -204,32 +251,67 @@ def _wait_until_up(dashboard: Dashboard, ready_file: Path, wait_s: float,
 
 def serve(case_dir: str | os.PathLike[str], port: int = 8866, token: str | None = None,
           preheat: bool = True) -> int:
-    """Run the dashboard in the foreground until Ctrl-C; print the URL with its token.
+    """Run the dashboard in the foreground until Ctrl-C or SIGTERM; print the URL.
 
     ``preheat`` (the default) keeps one kernel ready for the next visit: it has run the
     dashboard notebook up to ``overview.wait_for_visit()`` (imports, map templates,
-    vendored assets), and reads the case only when a person opens the page.
+    vendored assets), and reads the case only when a person opens the page. Ctrl-C or
+    SIGTERM, at any moment, stops the server and its kernels and removes its folder.
     """
-    dashboard = start_dashboard(case_dir, port=port, token=token, preheat=preheat, quiet=False,
-                                wait_s=READY_WAIT_S, wait_ready=True)
-    if preheat and not dashboard.ready:
-        print(f"workbench: the dashboard kernel was not ready within {READY_WAIT_S:.0f} s; "
-              "the first visit may be slow", file=sys.stderr)
-    print(f"\nCase dashboard (read-only), this machine only:\n    {dashboard.url}\n"
-          "Press Ctrl-C to stop.", flush=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    dashboard = None
     try:
+        dashboard = start_dashboard(case_dir, port=port, token=token, preheat=preheat,
+                                    quiet=False, wait_s=READY_WAIT_S, wait_ready=True)
+        if preheat and not dashboard.ready:
+            print(f"workbench: the dashboard kernel was not ready within {READY_WAIT_S:.0f} s; "
+                  "the first visit may be slow", file=sys.stderr)
+        print(f"\nCase dashboard (read-only), this machine only:\n    {dashboard.url}\n"
+              f"{_access_note(case_dir)}\nPress Ctrl-C to stop.", flush=True)
         return dashboard.process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        dashboard.stop()
+        if dashboard is not None:
+            dashboard.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    # SIGTERM takes the same way out as Ctrl-C: through `finally`, which cleans up.
+    raise KeyboardInterrupt
+
+
+def _access_note(case_dir: str | os.PathLike[str]) -> str:
+    from workbench.auth.users import has_users
+    from workbench.store import Case
+
+    with Case.open(case_dir) as case:
+        managed = has_users(case)
+    if managed:
+        return "The link opens a sign-in page: a user with the supervisor role signs in."
+    return ("This case has no users: anyone with this link (and access to this machine) "
+            "sees the dashboard.\nAdd users with `workbench users add` to require a "
+            "supervisor's password.")
+
+
+def read_token_file(path: str | os.PathLike[str]) -> str:
+    """A dashboard token from the first line of a file only its owner can read."""
+    from workbench.auth.passwords import PasswordError, read_password_file
+
+    try:
+        return read_password_file(path)
+    except PasswordError as error:
+        raise DashboardError(str(error).replace("password", "token")) from error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("case_dir", help="the case folder")
     parser.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (8866)")
-    parser.add_argument("--token", default=None,
-                        help="access token (default: a fresh random token, printed)")
+    parser.add_argument("--token-file", default=None,
+                        help="read the access token from this file (mode 0600); default: a "
+                        "fresh random token, printed. A token is never taken on the "
+                        "command line, where `ps` shows it to every local user")
     parser.add_argument("--preheat", action=argparse.BooleanOptionalAction, default=True,
                         help="keep a kernel ready with its imports done, so a visit only reads "
                         "the case (default; --no-preheat starts a kernel per visit)")
@@ -241,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        return serve(args.case_dir, port=args.port, token=args.token, preheat=args.preheat)
+        token = read_token_file(args.token_file) if args.token_file else None
+        return serve(args.case_dir, port=args.port, token=token, preheat=args.preheat)
     except WorkbenchError as error:
         print(f"workbench: error: {error}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """``workbench dashboard`` and ``workbench map``: the supervisor overview and map exports.
 
-* ``workbench dashboard CASE_DIR [--port P] [--token T] [--no-preheat]`` serves the read-only
-  case overview (Voila) on 127.0.0.1 and prints the URL with its access token.
+* ``workbench dashboard CASE_DIR [--port P] [--token-file F] [--no-preheat]`` serves the
+  read-only case overview (Voila) on 127.0.0.1 and prints the URL with its access token;
+  in a case with users a supervisor also signs in with a password.
 * ``workbench map CASE_DIR --out DIR`` writes the case map as offline HTML, GeoJSON and
   KML (Google Earth); thumbnails in the HTML popups are blurred unless ``--reveal``.
 """
@@ -19,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dashboard",
         help="serve the read-only case overview (Voila) on 127.0.0.1 with an access token",
         description="Serve the supervisor dashboard of a case on this machine only. "
-        "Prints the URL with its access token.",
+        "Prints the URL with its access token. In a case with users, the URL opens a sign-in "
+        "page for users with the supervisor role. Ctrl-C or SIGTERM stops the server, its "
+        "kernels and its temporary folder.",
     )
     add_arguments(parser)
     parser.set_defaults(handler=_dashboard)
@@ -40,9 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from workbench.apps.serve import serve
+    from workbench.apps.serve import read_token_file, serve
 
-    return serve(args.case_dir, port=args.port, token=args.token, preheat=args.preheat)
+    token = read_token_file(args.token_file) if args.token_file else None
+    return serve(args.case_dir, port=args.port, token=token, preheat=args.preheat)
 
 
 def _map(args: argparse.Namespace) -> int:
