@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import EvidenceError
-from workbench.ingest import exiftool_reader
+from workbench.ingest.external import (
+    HEAD_BYTES,
+    PLACE_TIME_CAMERA,
+    External,
+    builtin_sources,
+    merge,
+    read_external,
+    wanted_after,
+    wanted_before,
+)
 from workbench.ingest.hashing import PDQ_INPUT_SIDE, file_hashes_bytes, pdq_of_rgb
 from workbench.ingest.images import (
     DEFAULT_MAX_PIXELS,
@@ -49,78 +58,24 @@ class WorkerSettings:
     exiftool: bool = False
 
 
-# One ExifTool process per worker process, started on first use, kept for the run.
-_READER: exiftool_reader.Reader | None = None
-
-
-@dataclass(frozen=True)
-class External:
-    """What ExifTool found for one file: its tags, and its XMP sidecar's."""
-
-    tags: dict[str, Any] | None = None
-    sidecar_tags: dict[str, Any] | None = None
-    sidecar: str | None = None
-    problem: str | None = None
-
-
 def process_batch(items: list[Item], settings: WorkerSettings) -> list[dict[str, Any]]:
-    """:func:`process_item` for several files, with one ExifTool call for all of them."""
-    external = _external_metadata(items) if settings.exiftool else {}
-    return [process_item(item, settings, external.get(item.path)) for item in items]
-
-
-def _exiftool_arg(path: str, fds: list[int]) -> str:
-    """A name ExifTool can be given: the path, or for a name that is not UTF-8 this
-    process's descriptor link (ExifTool is our child and the same user)."""
-    if display_path(path) == path:
-        return path
-    fd = os.open(path, os.O_RDONLY)
-    fds.append(fd)
-    return f"/proc/{os.getpid()}/fd/{fd}"
-
-
-def _external_metadata(items: list[Item]) -> dict[str, External]:
-    global _READER
-    wanted: dict[str, tuple[str, bool]] = {}  # ExifTool argument -> (item path, is sidecar)
-    sidecars: dict[str, str] = {}
-    fds: list[int] = []
-    try:
-        for item in items:
-            if MEMBER_SEP in item.path:
-                continue  # inside an archive: the built-in reader (videos: see below)
-            try:
-                wanted[_exiftool_arg(item.path, fds)] = (item.path, False)
-                side = exiftool_reader.sidecar_of(item.path)
-                if side:
-                    sidecars[item.path] = side
-                    wanted[_exiftool_arg(side, fds)] = (item.path, True)
-            except OSError:
-                continue  # unreadable: the read below quarantines it with the reason
-        if not wanted:
-            return {}
-        if _READER is None:
-            _READER = exiftool_reader.Reader()
-        try:
-            found = _READER.read(list(wanted))
-        except Exception as error:  # noqa: BLE001 - any ExifTool failure: keep ingesting
-            _READER = None  # started afresh for the next batch
-            problem = f"ExifTool failed, built-in reader used: {type(error).__name__}: {error}"
-            return {path: External(problem=problem) for path, _ in wanted.values()}
-    finally:
-        for fd in fds:
-            os.close(fd)
-    out: dict[str, dict[str, Any]] = {}
-    for arg, (path, is_sidecar) in wanted.items():
-        out.setdefault(path, {})["sidecar_tags" if is_sidecar else "tags"] = found.get(arg)
-    return {path: External(tags=v.get("tags"), sidecar_tags=v.get("sidecar_tags"),
-                           sidecar=sidecars.get(path)) for path, v in out.items()}
-
-
-def _sidecar_record(path: str) -> dict[str, Any]:
-    from workbench.ingest.hashing import file_hashes
-
-    hashes, size = file_hashes(path)
-    return {"path": display_path(path), "sha256": hashes["sha256"], "bytes": size}
+    """:func:`process_item` for several files, with at most two ExifTool calls for all of
+    them (see :mod:`workbench.ingest.external` for which files are sent)."""
+    if not settings.exiftool:
+        return [process_item(item, settings) for item in items]
+    before = read_external([i.path for i in items if wanted_before(i.path)])
+    results = [process_item(item, settings, before.get(item.path)) for item in items]
+    later = [r for r in results if r.pop("_wants_exiftool", False)
+             and r["item"].path not in before]
+    after = read_external([r["item"].path for r in later])
+    for result in later:
+        record = result["records"][0]
+        sources = record["metadata"].setdefault("sources", {})
+        record["problems"] += merge(record, sources, after.get(result["item"].path),
+                                    fill_only=True)
+        if "_sidecar" in record:
+            record["metadata"]["sidecar"] = record.pop("_sidecar")
+    return results
 
 
 def process_item(item: Item, settings: WorkerSettings, external: External | None = None
@@ -146,6 +101,10 @@ def process_item(item: Item, settings: WorkerSettings, external: External | None
             if data is None:
                 raise EvidenceError("unsupported_format", "file too large to be an image")
             records = [_image_record(data, item.path, hashes, settings, external)]
+            if settings.exiftool and MEMBER_SEP not in item.path and external is None:
+                # metadata the built-in reader does not read may fill its gaps
+                return {"item": item, "records": records,
+                        "_wants_exiftool": wanted_after(data[:HEAD_BYTES], records[0])}
         return {"item": item, "records": records}
     except EvidenceError as error:
         return {"item": item, "error": (error.reason, error.detail), "sha256": sha256}
@@ -181,36 +140,6 @@ def _head(item: Item) -> bytes:
         return handle.read(32)
 
 
-_PLACE_TIME_CAMERA = ("lat", "lon", "alt", "captured_at", "make", "model", "serial", "software")
-
-
-def _merge_external(meta: dict[str, Any], external: External | None,
-                    builtin_source: str) -> dict[str, Any]:
-    """ExifTool's values over the built-in reader's, each with where it came from."""
-    sources: dict[str, str] = {}
-    if meta.get("lat") is not None:
-        gps = meta["extra"].get("gps_source", "exif")
-        sources["location"] = f"{'XMP' if gps == 'xmp' else 'EXIF GPS'} ({builtin_source})"
-    for name in ("captured_at", "make", "model", "serial", "software"):
-        if meta.get(name) is not None:
-            sources[name] = f"EXIF ({builtin_source})"
-    if external is None:
-        return sources
-    if external.problem:
-        meta["problems"].append(external.problem)
-        return sources
-    found = exiftool_reader.extract(external.tags, external.sidecar_tags)
-    if found["lat"] is not None:
-        meta["lat"], meta["lon"], meta["alt"] = found["lat"], found["lon"], found["alt"]
-    for name in ("captured_at", "make", "model", "serial", "software"):
-        if found[name] is not None:
-            meta[name] = found[name]
-    sources.update({k: f"{v} (ExifTool)" for k, v in found["sources"].items()})
-    if external.sidecar:
-        meta["extra"]["sidecar"] = _sidecar_record(external.sidecar)
-    return sources
-
-
 def _image_record(data: bytes, path: str, hashes: dict[str, str],
                   settings: WorkerSettings, external: External | None = None
                   ) -> dict[str, Any]:
@@ -219,7 +148,11 @@ def _image_record(data: bytes, path: str, hashes: dict[str, str],
     decoded = open_image(data, name=path, max_pixels=settings.max_pixels,
                          draft_side=settings.draft_side)
     meta = read_metadata(decoded.image, data, decoded.format)
-    meta["extra"]["sources"] = _merge_external(meta, external, "built-in reader")
+    sources = builtin_sources(meta)
+    meta["problems"].extend(merge(meta, sources, external))
+    if "_sidecar" in meta:
+        meta["extra"]["sidecar"] = meta.pop("_sidecar")
+    meta["extra"]["sources"] = sources
     # PDQ looks at 64x64 luma: hash a box-reduced copy (<= 512 px), made upright first.
     small = to_rgb(reduce_to(decoded.image, PDQ_INPUT_SIDE), meta["orientation"])
     pdq, quality = pdq_of_rgb(np.asarray(small))
@@ -271,24 +204,25 @@ def _video_records(item: Item, data: bytes | None, hashes: dict[str, str], size:
     try:
         info = video_info(path)
         if temp and settings.exiftool:  # a zipped video: its scratch copy can be read
-            external = _external_metadata([Item(temp, size, None)]).get(temp)
+            external = read_external([temp]).get(temp)
         frames = sample_frames(path, hashes["sha256"], case_dir, settings.sampling)
     finally:
         if temp:
             os.unlink(temp)
         if fd is not None:
             os.close(fd)
-    meta: dict[str, Any] = {k: None for k in _PLACE_TIME_CAMERA} | {"extra": {},
-                                                                   "problems": []}
-    sources = _merge_external(meta, external, "no reader")
+    meta: dict[str, Any] = dict.fromkeys(PLACE_TIME_CAMERA)
+    sources: dict[str, str] = {}
+    problems = merge(meta, sources, external)  # the built-in reader reads no video metadata
+    extra = {"sidecar": meta.pop("_sidecar")} if "_sidecar" in meta else {}
     video = {
         "id": hashes["sha256"], "kind": "video", "md5": hashes["md5"], "sha1": hashes["sha1"],
         "bytes": size, "format": info["codec"] or Path(item.path).suffix.lstrip(".").upper(),
         "width": info["width"], "height": info["height"], "status": "ok",
-        "problems": meta["problems"],
+        "problems": problems,
         "metadata": {k: info[k] for k in ("fps", "frame_count", "duration_s", "codec")}
-        | {"frames_sampled": len(frames), "sources": sources} | meta["extra"],
-        **{k: meta[k] for k in _PLACE_TIME_CAMERA},
+        | {"frames_sampled": len(frames), "sources": sources} | extra,
+        **{k: meta[k] for k in PLACE_TIME_CAMERA},
     }
     # frames are where and (start + offset) when the video was taken: map and timeline
     frame_sources = {k: f"{v}, of the video" for k, v in sources.items()
