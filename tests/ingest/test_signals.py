@@ -192,3 +192,36 @@ def test_ingest_sigterm_stops_workers_and_marks_the_run(shared_data: Path,
         assert statuses == ["interrupted"]  # recorded by the command itself as it stopped
     finally:
         _kill_left(workers)
+
+
+@pytest.mark.slow
+def test_analyze_sigterm_stops_its_workers(shared_data: Path, tmp_path: Path) -> None:
+    """`workbench analyze` (real models, forkserver workers) stopped by SIGTERM."""
+    from workbench.ingest.pipeline import IngestSettings, ingest
+    from workbench.store import Case
+
+    case_dir = tmp_path / "case"
+    with Case.init(case_dir) as case:
+        ingest(case, [shared_data / "faces" / "labelled" / "deepface"],
+               IngestSettings(workers=1, progress=False))
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "analyze", str(case_dir),
+                             "--workers", "2", "--no-progress", "--no-attributes"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 3 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # forkserver + 2 workers
+            workers = _descendants(proc.pid)
+        assert len(workers) >= 3, "analyze did not start its workers"
+        time.sleep(3)  # let the workers load their models and start on images
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err[-2000:]
+        assert not _wait_gone(workers, 10), "analyze workers survived SIGTERM"
+        with sqlite3.connect(case_dir / "case.db") as conn:
+            status = conn.execute("SELECT status FROM runs WHERE kind != 'ingest'").fetchall()
+        assert [s[0] for s in status] == ["interrupted"]
+    finally:
+        proc.kill()
+        _kill_left(workers)
