@@ -127,9 +127,10 @@ def test_a_case_from_before_the_chain_is_sealed_once_and_says_so(tmp_path: Path)
         conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES "
                            f"({number}, 'then');\nCOMMIT;")
     conn.execute("INSERT INTO case_info VALUES ('name', 'old')")
-    for n in range(3):
+    # Old logs were dated outside the write lock: concurrent writers could interleave.
+    for day in (1, 3, 2):
         conn.execute("INSERT INTO audit (at, who, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                     (f"2025-01-0{n + 1}T00:00:00+00:00", "carol", "review.decide", f"i{n}", "{}"))
+                     (f"2025-01-0{day}T00:00:00+00:00", "carol", "review.decide", f"i{day}", "{}"))
     conn.close()
     with Case.open(folder) as case:
         log = case.audit_log()
