@@ -183,3 +183,18 @@ def test_a_report_records_the_chain_head_it_was_made_at(tmp_path: Path) -> None:
         assert exported["audit_head"] == head
         # Later entries do not invalidate it: the recorded head is still in the chain.
         assert case.audit_verify(expect_head=head).ok
+
+
+def test_processes_writing_at_once_keep_one_unbroken_chain(tmp_path: Path) -> None:
+    folder = _case_with_decisions(tmp_path)
+    script = ("import sys\nfrom workbench.store import Case\n"
+              "with Case.open(sys.argv[1]) as case:\n"
+              "    for n in range(40):\n"
+              "        case.audit('test.write', target=f'{sys.argv[2]}-{n}')\n")
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(folder), name])
+               for name in ("a", "b", "c")]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
+    with Case.open(folder) as case:
+        result = case.audit_verify()
+        assert result.ok, result.describe()
+        assert result.entries == 6 + 120
