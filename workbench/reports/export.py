@@ -89,7 +89,8 @@ def export_report(notebook: str | Path, fmt: str = "html", out: str | Path | Non
             title=f"Case report: {case.name if case else source.stem}",
             case_name=case.name if case else "(case not found)",
             case_path=str(case.path) if case else "", notebook=source.name,
-            generated_by=case.actor().name if case else current_user(), generated_at=utc_now().isoformat(timespec="seconds"),
+            generated_by=case.actor().name if case else current_user(),
+            generated_at=utc_now().isoformat(timespec="seconds"),
             code_version=code_version(), revealed=reveal, sidecar=target.name + ".sha256")
         page = render_page(info, body, rows)
         leaks = external_urls(page)
