@@ -203,3 +203,19 @@ def test_vendor_and_placeholder_values_are_normalised() -> None:
     assert exiftool_reader.parse_stamp("2021:03:04 05:06:07.25Z", "XMP-xmp") == \
         "2021-03-04T05:06:07.25+00:00"
     assert exiftool_reader.parse_stamp("1904:01:01 00:00:00", "QuickTime") is None
+
+
+def test_in_process_ingest_leaves_no_exiftool_running(shared_data: Path, tmp_path: Path,
+                                                      new_case: Case) -> None:
+    """A notebook's kernel ingests in-process: its ExifTool must not outlive the ingest."""
+    import os
+
+    clip = _video_with(tmp_path, "clip.mp4",
+                       shared_data / "video" / "face_recognition_short_hamilton_clip.mp4",
+                       "-UserData:GPSCoordinates=10.5, 20.5")
+    ingest_quiet(new_case, [clip], workers=1)
+    assert new_case.evidence_records("video")[0]["lat"] == pytest.approx(10.5)
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    commands = [Path(f"/proc/{c}/cmdline").read_bytes() for c in children
+                if Path(f"/proc/{c}/cmdline").exists()]
+    assert not [c for c in commands if b"exiftool" in c]

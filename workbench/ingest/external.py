@@ -121,6 +121,14 @@ def read_external(paths: list[str]) -> dict[str, External]:
                            sidecar=sidecars.get(path)) for path, v in out.items()}
 
 
+def close_reader() -> None:
+    """Stop this process's ExifTool (an ingest run in-process, e.g. from a notebook)."""
+    global _READER
+    if _READER is not None:
+        _READER.close()
+        _READER = None
+
+
 def builtin_sources(meta: dict[str, Any]) -> dict[str, str]:
     """Sources of what the built-in reader found."""
     sources: dict[str, str] = {}

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench.ingest import exiftool_reader
+from workbench.ingest.external import close_reader
 from workbench.ingest.hashlists import HashMatcher, import_hash_list
 from workbench.ingest.images import DEFAULT_MAX_PIXELS
 from workbench.ingest.sources import Item, ZipLimits, expand_sources
@@ -226,8 +227,11 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None,
     batches = _batches(todo, batch, count)
     if count <= 1 or len(todo) <= 1:
         with stop_on_signals():  # SIGTERM unwinds like Ctrl-C: the run is marked interrupted
-            for chunk in batches:
-                yield from process_batch(chunk, settings)
+            try:
+                for chunk in batches:
+                    yield from process_batch(chunk, settings)
+            finally:
+                close_reader()  # no ExifTool left running in a notebook's kernel
         return
     # fork on Linux: workers start at once and scripts need no __main__ guard; workers
     # never touch the inherited SQLite connection (only this process writes).

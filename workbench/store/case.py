@@ -191,15 +191,21 @@ class Case:
         gone = [r for r in rows if r["pid"] is not None and not _alive(r["pid"], r["proc_start"])]
         if not gone:
             return
-        with self.transaction() as conn:
-            for row in gone:
-                changed = conn.execute(
-                    "UPDATE runs SET status='interrupted', finished_at=? "
-                    "WHERE id=? AND status='running'", (_now(), row["id"])).rowcount
-                if changed:
-                    self.audit("run.interrupted", target=row["id"], detail={
-                        "kind": row["kind"], "pid": row["pid"], "host": host,
-                        "note": "its process ended without finishing the run (killed?)"})
+        try:
+            with self.transaction() as conn:
+                for row in gone:
+                    changed = conn.execute(
+                        "UPDATE runs SET status='interrupted', finished_at=? "
+                        "WHERE id=? AND status='running'", (_now(), row["id"])).rowcount
+                    if changed:
+                        self.audit("run.interrupted", target=row["id"], detail={
+                            "kind": row["kind"], "pid": row["pid"], "host": host,
+                            "note": "its process ended without finishing the run (killed?)"})
+        except sqlite3.OperationalError as error:
+            if "readonly" not in str(error):
+                raise
+            # a case opened read-only (a copy on read-only media): marked when next
+            # opened with write access; reading it is not blocked
 
     def _seal_legacy_audit(self) -> None:
         """Chain an audit log written before the chain existed (once; see store.audit)."""
