@@ -225,3 +225,29 @@ def test_analyze_sigterm_stops_its_workers(shared_data: Path, tmp_path: Path) ->
     finally:
         proc.kill()
         _kill_left(workers)
+
+
+@pytest.mark.slow
+def test_eval_lfw_sigterm_stops_its_workers(shared_data: Path, tmp_path: Path) -> None:
+    """`timeout`/SIGTERM of `workbench eval lfw` used to leave its workers running."""
+    lfw = shared_data / "faces" / "lfw-dev"
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "eval", "lfw",
+                             "--workers", "2", "--quiet", "--cache-dir", str(tmp_path / "cache"),
+                             "--pairs", str(lfw / "pairsDevTest.txt"),
+                             "--images", str(lfw / "images")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _descendants(proc.pid)
+        assert len(workers) >= 2, f"eval lfw did not start its workers: {proc.stderr.read()}"
+        time.sleep(2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err[-2000:]
+        assert not _wait_gone(workers, 10), "eval lfw workers survived SIGTERM"
+    finally:
+        proc.kill()
+        _kill_left(workers)
