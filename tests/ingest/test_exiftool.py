@@ -219,3 +219,29 @@ def test_in_process_ingest_leaves_no_exiftool_running(shared_data: Path, tmp_pat
     commands = [Path(f"/proc/{c}/cmdline").read_bytes() for c in children
                 if Path(f"/proc/{c}/cmdline").exists()]
     assert not [c for c in commands if b"exiftool" in c]
+
+
+def test_zipped_and_non_utf8_videos_keep_their_location(shared_data: Path, tmp_path: Path,
+                                                        new_case: Case) -> None:
+    """ExifTool reads a zipped video from its scratch copy, and a name that is not UTF-8
+    through a descriptor, so neither loses its place."""
+    import os
+    import zipfile
+
+    clip = shared_data / "video" / "face_recognition_short_hamilton_clip.mp4"
+    tagged = _video_with(tmp_path, "tagged.mp4", clip, "-UserData:GPSCoordinates=1.25, 2.5")
+    folder = tmp_path / "src"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "phone.zip", "w", zipfile.ZIP_STORED) as archive:
+        archive.write(tagged, "DCIM/clip.mp4")
+    other = _video_with(tmp_path, "other.mp4", shared_data / "video" / "facenet_pytorch_video.mp4",
+                        "-UserData:GPSCoordinates=-3.5, -4.75")
+    shutil.copyfile(other, os.fsdecode(os.fsencode(folder) + b"/v\xe9lo.mp4"))
+    ingest_quiet(new_case, [folder])
+    places = {r["paths"][0]: (r["lat"], r["lon"], r["sources"].get("location"))
+              for r in new_case.evidence_records("video")}
+    assert places[f"{folder / 'phone.zip'}!/DCIM/clip.mp4"] == (
+        pytest.approx(1.25), pytest.approx(2.5), "QuickTime ©xyz (ExifTool)")
+    assert places[f"{folder}/v\\xe9lo.mp4"] == (
+        pytest.approx(-3.5), pytest.approx(-4.75), "QuickTime ©xyz (ExifTool)")
+    assert not list((new_case.derived_dir / "tmp").glob("*"))  # scratch copies removed
