@@ -129,7 +129,13 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
         >>> with Case.init("cases/demo") as case:                       # doctest: +SKIP
         ...     print(ingest(case, ["sample_data/evidence"]))
     """
-    settings = settings or IngestSettings()
+    # SIGTERM at any point (even while listing sources) records the run as interrupted
+    with stop_on_signals():
+        return _ingest(case, sources, settings or IngestSettings())
+
+
+def _ingest(case: Case, sources: Sequence[str | os.PathLike[str]], settings: IngestSettings
+            ) -> IngestReport:
     started = time.perf_counter()
     lists = [import_hash_list(case, path) for path in settings.hash_lists]
     params = {"sources": [os.fspath(s) for s in sources], "fps": settings.fps,
