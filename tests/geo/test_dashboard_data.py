@@ -159,7 +159,11 @@ def test_dashboard_preheats_by_default_and_a_cold_kernel_does_not_wait(monkeypat
     serve.add_arguments(parser)
     assert parser.parse_args(["CASE"]).preheat is True
     assert parser.parse_args(["CASE", "--no-preheat"]).preheat is False
-    command = serve.voila_command(8866, "t", preheat=True)
+    from workbench.auth.dashboard_server import voila_argv
+
+    command = voila_argv({"notebook": "nb.ipynb", "port": 8866, "host": serve.HOST,
+                          "template": serve.TEMPLATE, "folder": "/tmp", "cull_idle_s": 60,
+                          "preheat": True})
     assert "--preheat_kernel=True" in command and "--Voila.ip=127.0.0.1" in command
     # Outside a pre-heated Voila kernel the notebook must not block, nor signal readiness.
     ready = tmp_path / "ready"

@@ -315,7 +315,16 @@ def main(argv: list[str] | None = None) -> int:
     app_class = build_app_class()
     app_class.workbench = {"token": config["token"], "case": config["case"],
                            "query_prefix": query_prefix}
-    voila_argv = [
+    app = app_class()
+    app.identity_provider_class = app_class.workbench_identity
+    app.initialize(voila_argv(config))
+    app.start()  # returns after SIGTERM/SIGINT, once kernels and the folder are gone
+    return 0
+
+
+def voila_argv(config: dict[str, Any]) -> list[str]:
+    """Voila's settings, given in-process (never on a command line): no token among them."""
+    argv = [
         config["notebook"], "--no-browser", f"--port={config['port']}",
         f"--Voila.ip={config['host']}", f"--template={config['template']}", "--theme=light",
         "--VoilaConfiguration.show_tracebacks=False", "--Voila.port_retries=0",
@@ -326,14 +335,12 @@ def main(argv: list[str] | None = None) -> int:
         "--MappingKernelManager.cull_connected=False",
     ]
     if config.get("preheat"):
-        voila_argv += ["--preheat_kernel=True", "--pool_size=1"]
+        # One kernel waits, imports done, in the dashboard's wait_for_visit(); the next
+        # is started a second after a visit takes it.
+        argv += ["--preheat_kernel=True", "--pool_size=1"]
     if config.get("debug"):
-        voila_argv.append("--debug")
-    app = app_class()
-    app.identity_provider_class = app_class.workbench_identity
-    app.initialize(voila_argv)
-    app.start()  # returns after SIGTERM/SIGINT, once kernels and the folder are gone
-    return 0
+        argv.append("--debug")
+    return argv
 
 
 if __name__ == "__main__":
