@@ -199,7 +199,7 @@ def test_kernels_of_finished_visits_are_culled(served):
     assert len(_kernel_ids(dashboard)) == 1, "the finished visit's kernel was not culled"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_a_signal_stops_server_kernels_and_temporary_files(tmp_path, sig):
     from workbench.apps.serve import _descendants
 
@@ -234,8 +234,12 @@ def test_a_signal_stops_server_kernels_and_temporary_files(tmp_path, sig):
         children = _descendants(process.pid)
         assert len(children) >= 2, "expected the server and its pre-heated kernel"
         assert any(temp.iterdir()), "the server keeps its folder in TMPDIR"
-        process.send_signal(sig)
+        process.send_signal(sig)  # SIGKILL: the server learns it through PR_SET_PDEATHSIG
         process.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists()
+                                                  for pid in children):
+            time.sleep(0.5)
     finally:
         if process.poll() is None:
             process.kill()

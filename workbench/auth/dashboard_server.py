@@ -32,6 +32,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -318,7 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     app = app_class()
     app.identity_provider_class = app_class.workbench_identity
     app.initialize(voila_argv(config))
-    app.start()  # returns after SIGTERM/SIGINT, once kernels and the folder are gone
+    try:
+        app.start()  # returns after SIGTERM/SIGINT, once kernels are shut down
+    finally:
+        # The launcher's folder too (ready flag, connection files): the launcher may be
+        # gone already (killed: this process then got SIGTERM through PR_SET_PDEATHSIG).
+        shutil.rmtree(config["folder"], ignore_errors=True)
     return 0
 
 
