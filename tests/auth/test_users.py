@@ -192,3 +192,17 @@ def test_the_command_line_manages_users_and_refuses_a_decision(scored_case, tmp_
     assert "sam (session): roles supervisor" in capsys.readouterr().out
     assert main(["logout", folder]) == 0
     assert not Path(session_file(Case.open(folder))).exists()
+
+
+def test_exports_that_reveal_images_need_an_analyst(managed_case, tmp_path, capsys) -> None:
+    from workbench.auth.identity import check_action
+    from workbench.cli import main
+
+    out = tmp_path / "map"
+    assert main(["map", str(managed_case.path), "--out", str(out), "--reveal"]) == 2
+    assert "map.export needs the analyst role" in capsys.readouterr().err
+    assert not any(out.iterdir())  # refused before any unblurred thumbnail was written
+    login(managed_case, "sam", PASSWORDS["sam"])
+    with pytest.raises(PermissionDenied):
+        check_action(managed_case, "report.export", "r.html", None, {"reveal": True})
+    assert check_action(managed_case, "report.export", "r.html", None, {"reveal": False}) == "sam"

@@ -26,10 +26,11 @@ import os
 import pwd
 import secrets
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workbench.auth.passwords import read_password_file
 from workbench.auth.users import ROLES, UserError, authenticate, get_user, has_users
@@ -84,14 +85,22 @@ def os_account() -> str:
         return f"uid{os.getuid()}"
 
 
-def required_role(action: str, target: str, actor: Actor) -> str | None:
-    """The role ``action`` needs (``users.passwd`` on oneself needs none)."""
+def required_role(action: str, target: str, actor: Actor,
+                  detail: Mapping[str, Any] | None = None) -> str | None:
+    """The role ``action`` needs (``users.passwd`` on oneself needs none).
+
+    Any action that reveals unblurred images (``detail["reveal"]`` true: a map or report
+    export with ``--reveal``) needs the analyst role.
+    """
     if action == "users.passwd" and target == actor.name and actor.how != "not logged in":
         return None
+    if detail is not None and detail.get("reveal") is True:
+        return _ACTION_ROLES.get(action, "analyst")
     return _ACTION_ROLES.get(action)
 
 
-def check_action(case: Case, action: str, target: str, who: str | None) -> str:
+def check_action(case: Case, action: str, target: str, who: str | None,
+                 detail: Mapping[str, Any] | None = None) -> str:
     """The name to record for ``action``; raises when the actor may not do it.
 
     ``who`` may only name the acting user (or be the process default), so a caller cannot
@@ -102,7 +111,7 @@ def check_action(case: Case, action: str, target: str, who: str | None) -> str:
             actor.how != "open case":
         raise AuthError(f"cannot record {action!r} as {who!r}: you are {actor.name!r} "
                         f"({actor.how})")
-    role = required_role(action, target, actor)
+    role = required_role(action, target, actor, detail)
     if role and not actor.has(role):
         hint = ("log in with `workbench login CASE` (or workbench.auth.login in a notebook)"
                 if actor.how == "not logged in" else "ask an admin for the role")

@@ -57,6 +57,11 @@ def _map(args: argparse.Namespace) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     with Case.open(args.case_dir) as case:
+        if args.reveal:
+            from workbench.auth.identity import check_action
+
+            # Refuse before any unblurred thumbnail is written, not at the audit entry.
+            check_action(case, "map.export", str(args.out.resolve()), None, {"reveal": True})
         # The same layers as the dashboard: candidate schools and verified last-seen places.
         schools, last_seen = hit_places(case)
         layers = case_layers(case, schools=schools, last_seen=last_seen,

@@ -286,7 +286,7 @@ class Case:
         with self.transaction() as conn:
             # The role check sits here, inside the caller's transaction: an action the
             # acting user may not take raises before its entry, and its change rolls back.
-            who = check_action(self, action, target, who)
+            who = check_action(self, action, target, who, detail)
             audit_chain.append(conn, _now(), who, action, target, _json(detail or {}))
 
     def actor(self) -> Any:
