@@ -230,6 +230,9 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None,
              batch: int = 8) -> Iterator[dict[str, Any]]:
     """Worker results in completion order, with at most a few batches in flight per worker."""
     count = workers or os.cpu_count() or 1
+    # largest files first: the last batches are then small, so no worker is left alone
+    # with a long video or a 48 MP HEIF at the end while the other idles
+    todo = sorted(todo, key=lambda item: -(item.size or 0))
     batches = _batches(todo, batch, count)
     if count <= 1 or len(todo) <= 1:
         with stop_on_signals():  # SIGTERM unwinds like Ctrl-C: the run is marked interrupted
