@@ -20,14 +20,12 @@ Voila's pre-heat websocket ``/voila/query/<kernel-id>`` (which hands a waiting k
 next visitor's request) is refused; the server's own kernels reach it under a random path
 they alone are told in their environment. Kernels of finished visits are culled after
 ``cull_idle_s`` without a connection; SIGTERM and SIGINT stop the server and its kernels
-and remove its connection folder.
+and remove its folder. The web side (handlers, the guarded Voila) is in
+``workbench.auth.dashboard_web``, which imports Voila and is loaded only here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import html
 import json
 import os
 import re
@@ -37,23 +35,10 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 COOKIE_HOURS = 8.0
 # Where kernels reach the pre-heat websocket: a random prefix per server (see module docs).
 QUERY_PREFIX_ENV = "VOILA_WS_BASE_URL"
-_LOGIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Case dashboard: sign in
-</title><style>body{{font-family:sans-serif;max-width:26em;margin:4em auto;color:#222}}
-label{{display:block;margin:.8em 0 .2em}}input{{width:100%;padding:.4em}}
-button{{margin-top:1em;padding:.5em 1.5em}}.err{{color:#a00}}</style></head><body>
-<h1>Case dashboard</h1><p>Sign in as a supervisor of case <b>{case}</b>.</p>
-<p class="err">{error}</p>
-<form id="wb-login" method="post" action="/login">
-<input type="hidden" name="token" value="{token}"><input type="hidden" name="next" value="{next}">
-<label for="user">User</label><input id="user" name="user" autocomplete="username">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password">
-<button type="submit">Sign in</button></form></body></html>"""
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -87,201 +72,12 @@ class Sessions:
         self._by_id.pop(sid or "", None)
 
 
-def build_app_class() -> type:
-    """The Voila application class with the rules above (imports Voila: call in the server)."""
-    from jupyter_server.auth.identity import IdentityProvider, User
-    from tornado import web
-    from voila.app import Voila
-    from voila.request_info_handler import RequestInfoSocketHandler
-
-    sessions = Sessions()
-
-    class WorkbenchIdentity(IdentityProvider):
-        """Cookie sessions of this server; the token is checked by the guard and login."""
-
-        workbench_token = ""
-        case_path = ""
-
-        @property
-        def auth_enabled(self) -> bool:
-            return True
-
-        @property
-        def login_available(self) -> bool:
-            return True
-
-        def get_user(self, handler: web.RequestHandler) -> User | None:
-            name = getattr(handler, "_workbench_user", None) or sessions.user(_cookie(handler))
-            return User(username=name, name=name, display_name=name) if name else None
-
-        def get_handlers(self) -> list[tuple[str, object]]:
-            return [(r"/login", LoginHandler), (r"/logout", LogoutHandler)]
-
-    def _cookie(handler: web.RequestHandler) -> str | None:
-        value = handler.get_secure_cookie(_cookie_name(handler), max_age_days=1)
-        return value.decode("ascii") if value else None
-
-    def _cookie_name(handler: web.RequestHandler) -> str:
-        return f"workbench-dashboard-{handler.settings['workbench_port']}"
-
-    def _set_session(handler: web.RequestHandler, user: str) -> None:
-        handler.set_secure_cookie(_cookie_name(handler), sessions.new(user), expires_days=None,
-                                  httponly=True, samesite="Strict", path="/")
-
-    def _token_ok(handler: web.RequestHandler, given: str | None) -> bool:
-        expected = handler.settings["workbench_token"]
-        return bool(given) and hmac.compare_digest(str(given).encode(), expected.encode())
-
-    def _given_token(handler: web.RequestHandler) -> str | None:
-        header = handler.request.headers.get("Authorization", "")
-        if header.lower().startswith("token "):
-            return header[6:].strip()
-        return handler.get_query_argument("token", None)
-
-    def _managed(handler: web.RequestHandler) -> bool:
-        from workbench.auth.users import has_users
-        from workbench.store import Case
-
-        with Case.open(handler.settings["workbench_case"]) as case:
-            return has_users(case)
-
-    def _without_token(handler: web.RequestHandler) -> str:
-        args = [(k, v) for k, vs in handler.request.query_arguments.items() if k != "token"
-                for v in vs]
-        query = urlencode([(k, v.decode()) for k, v in args])
-        return handler.request.path + (f"?{query}" if query else "")
-
-    def refuse(handler: web.RequestHandler, why: str) -> bool:
-        # A plain answer: Jupyter's error pages would look up a user this request lacks.
-        handler.set_status(403)
-        handler.set_header("Content-Type", "text/plain; charset=utf-8")
-        handler.finish(f"403 Forbidden: {why}\n")
-        return False
-
-    def guard(handler: web.RequestHandler) -> bool:
-        """Let the request through (True), or answer it here (False): redirect or 403."""
-        if sessions.user(_cookie(handler)):
-            return True
-        token = _given_token(handler)
-        if not _token_ok(handler, token):
-            return refuse(handler, "open the link printed by `workbench dashboard`")
-        websocket = handler.request.headers.get("Upgrade", "").lower() == "websocket"
-        if _managed(handler):
-            if handler.request.method == "GET" and not websocket:
-                handler.redirect("/login?" + urlencode({"token": token,
-                                                        "next": _without_token(handler)}))
-                return False
-            return refuse(handler, "sign in as a supervisor first")
-        _set_session(handler, "token")
-        handler._workbench_user = "token"  # type: ignore[attr-defined]  # this request too
-        if handler.request.method == "GET" and not websocket and \
-                handler.get_query_argument("token", None):
-            # The page is served from the address without the token, so the token is
-            # never passed on to a kernel (Voila hands the request URL to kernels).
-            handler.redirect(_without_token(handler))
-            return False
-        return True
-
-    def guarded(cls: type) -> type:
-        class Guarded(cls):  # type: ignore[misc, valid-type]
-            async def prepare(self, *args: Any, **kwargs: Any) -> Any:
-                if not guard(self):
-                    return None
-                result = super().prepare(*args, **kwargs)
-                if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                    result = await result
-                return result
-
-        Guarded.__name__ = f"Guarded{cls.__name__}"
-        return Guarded
-
-    class LoginHandler(web.RequestHandler):
-        """A supervisor's user name and password; the token must come with the form."""
-
-        def _page(self, token: str, next_url: str, error: str = "") -> None:
-            self.set_header("Cache-Control", "no-store")
-            self.write(_LOGIN_PAGE.format(case=html.escape(self.settings["workbench_case_name"]),
-                                          token=html.escape(token), next=html.escape(next_url),
-                                          error=html.escape(error)))
-
-        def get(self) -> None:
-            token = self.get_query_argument("token", "")
-            if not _token_ok(self, token):
-                raise web.HTTPError(403, reason="open the link printed by workbench dashboard")
-            self._page(token, _safe_next(self.get_query_argument("next", "/")))
-
-        async def post(self) -> None:
-            token = self.get_body_argument("token", "")
-            if not _token_ok(self, token):
-                raise web.HTTPError(403, reason="open the link printed by workbench dashboard")
-            name = self.get_body_argument("user", "")
-            password = self.get_body_argument("password", "")
-            next_url = _safe_next(self.get_body_argument("next", "/"))
-            case_dir = self.settings["workbench_case"]
-            error = await asyncio.get_running_loop().run_in_executor(
-                None, _check_supervisor, case_dir, name, password)
-            if error:
-                await asyncio.sleep(1.0)  # slows guessing; argon2 already costs ~0.2 s
-                self.set_status(403)
-                self._page(token, next_url, error)
-                return
-            _set_session(self, name)
-            self.redirect(next_url)
-
-    class LogoutHandler(web.RequestHandler):
-        def get(self) -> None:
-            sessions.end(_cookie(self))
-            self.clear_cookie(_cookie_name(self), path="/")
-            self.write("Signed out.")
-
-    class QueryHandler(RequestInfoSocketHandler):
-        """Voila's pre-heat websocket, reachable only under this server's random prefix."""
-
-    class Refused(web.RequestHandler):
-        def prepare(self) -> None:
-            raise web.HTTPError(403, reason="closed")
-
-    class WorkbenchVoila(Voila):
-        """Voila with every route guarded and the pre-heat websocket moved out of reach."""
-
-        workbench: dict[str, Any] = {}
-
-        def init_settings(self) -> dict:
-            from workbench.store import Case
-
-            settings = super().init_settings()
-            with Case.open(self.workbench["case"]) as case:
-                name = case.name
-            settings.update(workbench_token=self.workbench["token"],
-                            workbench_case=self.workbench["case"],
-                            workbench_case_name=name, workbench_port=self.port)
-            return settings
-
-        def init_handlers(self) -> list:
-            handlers = []
-            for spec in super().init_handlers():
-                pattern, cls = spec[0], spec[1]
-                rest = tuple(spec[2:])
-                if cls in (LoginHandler, LogoutHandler):
-                    handlers.append(spec)
-                elif cls is RequestInfoSocketHandler:
-                    handlers.append((pattern, Refused))
-                    secret = self.workbench["query_prefix"]
-                    handlers.append((f"/{secret}" + pattern, QueryHandler, *rest))
-                else:
-                    handlers.append((pattern, guarded(cls), *rest))
-            return handlers
-
-    WorkbenchVoila.workbench_identity = WorkbenchIdentity  # type: ignore[attr-defined]
-    return WorkbenchVoila
-
-
-def _safe_next(value: str) -> str:
+def safe_next(value: str) -> str:
     """Only a path on this server (never ``//host`` or a full URL) may follow a login."""
     return value if re.fullmatch(r"/(?!/)[^\s\\]*", value or "") else "/"
 
 
-def _check_supervisor(case_dir: str, name: str, password: str) -> str:
+def check_supervisor(case_dir: str, name: str, password: str) -> str:
     """'' when ``name`` is a supervisor with this password; else what to tell them."""
     from workbench.auth.identity import Actor, os_account
     from workbench.auth.users import UserError, authenticate
@@ -313,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     # Kernels inherit this process's environment: they alone learn where the pre-heat
     # websocket is. The dashboard token is never put here.
     os.environ[QUERY_PREFIX_ENV] = f"/{query_prefix}/"
-    app_class = build_app_class()
-    app_class.workbench = {"token": config["token"], "case": config["case"],
-                           "query_prefix": query_prefix}
-    app = app_class()
-    app.identity_provider_class = app_class.workbench_identity
+    from workbench.auth.dashboard_web import WorkbenchIdentity, WorkbenchVoila
+
+    WorkbenchVoila.workbench = {"token": config["token"], "case": config["case"],
+                                "query_prefix": query_prefix}
+    app = WorkbenchVoila()
+    app.identity_provider_class = WorkbenchIdentity
     app.initialize(voila_argv(config))
     try:
         app.start()  # returns after SIGTERM/SIGINT, once kernels are shut down
