@@ -206,3 +206,18 @@ def test_exports_that_reveal_images_need_an_analyst(managed_case, tmp_path, caps
     with pytest.raises(PermissionDenied):
         check_action(managed_case, "report.export", "r.html", None, {"reveal": True})
     assert check_action(managed_case, "report.export", "r.html", None, {"reveal": False}) == "sam"
+
+
+def test_the_review_widget_says_who_decides_and_shows_a_refusal(managed_case) -> None:
+    from workbench.widgets.review import ReviewQueue
+
+    queue = ReviewQueue(managed_case)
+    assert "recorded as <b>os:" in queue.overview.value and "not logged in" in queue.overview.value
+    queue.buttons["confirm"].click()
+    assert "needs the analyst role" in queue.error and queue.decided == 0
+    login(managed_case, "alice", PASSWORDS["alice"])
+    queue = ReviewQueue(managed_case)
+    assert "recorded as <b>alice</b> (session)" in queue.overview.value
+    queue.buttons["dismiss"].click()
+    assert queue.error == "" and queue.decided == 1
+    assert _decisions(managed_case) == [("dismiss", "alice")]

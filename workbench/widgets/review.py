@@ -148,7 +148,7 @@ class ReviewQueue(WorkbenchWidget):
         item = self.current
         pending = int((self.queue.get("status", pd.Series(dtype=str)) == "pending").sum())
         self.overview.value = (f"<b>{len(self.queue)}</b> items in the queue, <b>{pending}</b> "
-                               f"pending; {self.reveals} reveals this session.")
+                               f"pending; {self.reveals} reveals this session.{self._acting()}")
         self.reveal_button.description = "Blur again" if self.revealed else "Reveal"
         if item is None:
             self.image.value = ""
@@ -160,6 +160,15 @@ class ReviewQueue(WorkbenchWidget):
         self.image.value = img_tag(png, item["evidence_id"], blurred=not self.revealed,
                                    box=box) if png else ""
         self.details.value = _details(item, self.index, len(self.queue))
+
+    def _acting(self) -> str:
+        """Who decisions are recorded as (a case's signed-in user), so nobody is surprised."""
+        actor = self.quiet(self.case.actor) if callable(getattr(self.case, "actor", None)) \
+            else None
+        if actor is None:
+            return ""
+        return (f" Decisions are recorded as <b>{html.escape(actor.name)}</b> "
+                f"({html.escape(actor.how)}).")
 
     def snapshot_body(self) -> str:
         rows = [{"item": r.get("item_key"), "source": r.get("source"), "score": r.get("score"),
