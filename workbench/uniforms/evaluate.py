@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,14 @@ def face_paths(shared_data: Path, limit: int = 600) -> list[Path]:
     return paths[:limit]
 
 
-def evaluate_attributes(source: FaceSource, n: int, seed: int = 0) -> dict[str, Any]:
-    """Per-attribute accuracy over ``n`` composites of random invented uniforms."""
+def evaluate_attributes(source: FaceSource, n: int, seed: int = 0,
+                        observer: Callable[[FaceSource, np.ndarray], Any] = observe
+                        ) -> dict[str, Any]:
+    """Per-attribute accuracy over ``n`` composites of random invented uniforms.
+
+    ``observer`` is the reader measured (face geometry by default; a
+    :class:`~workbench.uniforms.queryset.BodyObserver` for the body reader).
+    """
     from workbench.schools.invent import invent_uniform
 
     hits: dict[str, list[bool]] = defaultdict(list)
@@ -45,7 +51,7 @@ def evaluate_attributes(source: FaceSource, n: int, seed: int = 0) -> dict[str, 
         uniform = invent_uniform(rng, str(rng.choice(["ELEMENTARY", "HIGH"])))
         comp = make_composite(source, uniform, seed=seed * 100_003 + k,
                               show_lower=bool(rng.random() < 0.5))
-        person = observe(source, comp.image) if comp else None
+        person = observer(source, comp.image) if comp else None
         if person is None:
             undetected += 1
             continue

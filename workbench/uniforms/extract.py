@@ -22,7 +22,8 @@ class NoFacesError(WorkbenchError):
 
 
 def extract_case(case: Case, progress: bool = True,
-                 loader: Callable[[Any, Case], np.ndarray] | None = None) -> dict[str, Any]:
+                 loader: Callable[[Any, Case], np.ndarray] | None = None,
+                 reader: str = "body") -> dict[str, Any]:
     """Measure and store uniform attributes for every face in ``case``; one Run.
 
     Args:
@@ -30,6 +31,9 @@ def extract_case(case: Case, progress: bool = True,
         progress: show a progress bar.
         loader: ``(evidence, case) -> RGB`` (default: the ingest's analysis-ready loader,
             the same pixels the face boxes refer to).
+        reader: ``body`` (person mask and pose regions, the default; needs the model
+            pack's ``person_mask``, ``pose_detector`` and ``pose_landmarks``) or ``face``
+            (regions from face geometry alone).
 
     Returns:
         Summary: run_id, images, faces, uniform_likely (faces scoring >= 0.5), errors.
@@ -54,8 +58,24 @@ def extract_case(case: Case, progress: bool = True,
         def loader(evidence: Any, c: Case) -> np.ndarray:
             return load_rgb(evidence, case=c)
 
-    run = case.start_run(Run.start(RUN_KIND, models={"uniforms": METHOD},
-                                   params={"faces": sum(len(f) for _, f in groups)}))
+    if reader == "body":
+        from workbench.uniforms.body import BodyModels
+        from workbench.uniforms.reader import METHOD as BODY_METHOD
+        from workbench.uniforms.reader import read_image
+
+        body = BodyModels()      # raises ModelMissing (naming the install command) first
+        models = {"uniforms": BODY_METHOD, **body.digests}
+
+        def read(rgb: np.ndarray, faces: Faces) -> list[Any]:
+            return read_image(rgb, faces, body)
+    elif reader == "face":
+        models = {"uniforms": METHOD}
+        read = image_attributes
+    else:
+        raise WorkbenchError(f"unknown uniform reader {reader!r}; use 'body' or 'face'")
+    run = case.start_run(Run.start(RUN_KIND, models=models,
+                                   params={"faces": sum(len(f) for _, f in groups),
+                                           "reader": reader}))
     by_evidence: dict[str, list[Faces]] = {}
     for evidence_id, subset in groups:
         by_evidence.setdefault(evidence_id, []).append(subset)
@@ -73,7 +93,7 @@ def extract_case(case: Case, progress: bool = True,
                 errors[evidence_id] = str(error)
                 bar.update(1)
                 continue
-            people = [p for subset in subsets for p in image_attributes(rgb, subset)]
+            people = [p for subset in subsets for p in read(rgb, subset)]
             save_attributes(case, people, run.id)
             done += len(people)
             likely += sum(p.uniform_score >= 0.5 for p in people)

@@ -96,6 +96,8 @@ _PROTO_LAB, _PROTO_IDX = _prototype_table()
 
 # Below this chroma a colour is treated as neutral and named by lightness only.
 NEUTRAL_CHROMA = 9.0
+# The same for light colours when naming real photos (``dominant_colours(lit=...)``).
+LIGHT_NEUTRAL = 13.0
 
 
 @dataclass(frozen=True)
@@ -112,14 +114,18 @@ class NamedColour:
                 "lab": [round(v, 1) for v in self.lab], "confidence": round(self.confidence, 3)}
 
 
-def name_colour(lab: np.ndarray) -> tuple[str, float]:
+def name_colour(lab: np.ndarray, light_neutral: float = NEUTRAL_CHROMA) -> tuple[str, float]:
     """Name one Lab colour; returns the name and a confidence in [0, 1].
 
     Confidence compares the best distance with the best distance to any *other* name:
-    a colour half-way between navy and black gets about 0.5.
+    a colour half-way between navy and black gets about 0.5. ``light_neutral`` is the
+    chroma under which a light colour (L > 70) counts as neutral: a white shirt in shade
+    or under a cool sky keeps a faint tint that is light, not light blue.
     """
     lab = np.asarray(lab, dtype=np.float64).reshape(3)
     chroma = float(np.hypot(lab[1], lab[2]))
+    if lab[0] > 70 and chroma < light_neutral:
+        chroma = 0.0
     distances = delta_e94(_PROTO_LAB, lab[None, :])
     per_name = np.full(len(COLOUR_NAMES), np.inf)
     np.minimum.at(per_name, _PROTO_IDX, distances)
@@ -161,7 +167,10 @@ def _centre(member: np.ndarray, lit: float | None) -> np.ndarray:
         return centre
     lightness = member[:, 0]
     matte = lightness[lightness <= 98.0] if (lightness > 98.0).mean() < 0.5 else lightness
-    centre[0] = float(np.quantile(matte, lit))
+    quantile = lit
+    if centre[0] > 55 and np.hypot(centre[1], centre[2]) < LIGHT_NEUTRAL:
+        quantile = max(lit, 0.9)   # light neutral cloth: its lit part is its colour
+    centre[0] = float(np.quantile(matte, quantile))
     return centre
 
 
@@ -185,7 +194,7 @@ def dominant_colours(lab_pixels: np.ndarray, k: int = 3, min_share: float = 0.18
     for j in np.unique(labels):
         member = pixels[labels == j]
         centre = _centre(member, lit)
-        name, _ = name_colour(centre)
+        name, _ = name_colour(centre, LIGHT_NEUTRAL if lit is not None else NEUTRAL_CHROMA)
         merged.setdefault(name, []).append(member)
     out = []
     for name, members in merged.items():
@@ -194,7 +203,7 @@ def dominant_colours(lab_pixels: np.ndarray, k: int = 3, min_share: float = 0.18
         if share < min_share:
             continue
         centre = _centre(allpix, lit)
-        _, conf = name_colour(centre)
+        _, conf = name_colour(centre, LIGHT_NEUTRAL if lit is not None else NEUTRAL_CHROMA)
         out.append(NamedColour(name=name, share=float(share),
                                lab=tuple(float(v) for v in centre), confidence=conf))
     out.sort(key=lambda c: -c.share)

@@ -51,7 +51,8 @@ class PersonRegions:
 
     Attributes:
         regions: item -> :class:`~workbench.uniforms.regions.Region`.
-        method: ``pose`` (shoulders found) or ``face`` (face geometry clipped by the mask).
+        method: ``pose`` (shoulders found), ``face`` (face geometry clipped by the mask) or
+            ``face-unmasked`` (the mask model missed the person: face geometry alone).
         polygons: item -> image-space polygons before masking (for overlays).
         body: the person's mask (bool, ``(h, w)``) restricted to this person's side of
             the image; what the regions were cut by.
@@ -142,10 +143,14 @@ def pose_polygons(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
     polys: dict[str, list[np.ndarray]] = {
         # the shirt in a jacket's V, either side of the tie
         "shirt": [vee(-1), vee(1)],
-        "tie": [r(-0.06, 0.06, top + 0.04, top + 0.45)],
-        "jumper": [r(-0.12, 0.12, top + 0.6, top + 0.85)],
+        "tie": [r(-0.05, 0.05, top + 0.04, top + 0.3)],
+        # either side of the tie, below where a jacket's V closes over a jumper
+        "jumper": [r(-0.15, -0.05, top + 0.55, top + 0.8), r(0.05, 0.15, top + 0.55, top + 0.8)],
         # the jacket's fronts beside the lapels (chest, well inside the arms)
-        "blazer": [r(-0.38, -0.22, top + 0.12, top + 0.6), r(0.22, 0.38, top + 0.12, top + 0.6)],
+        "blazer": [r(-0.32, -0.17, top + 0.05, top + 0.4), r(0.17, 0.32, top + 0.05, top + 0.4)],
+        # the fronts further out, beside a jumper's V: used instead when in view
+        "blazer_outer": [r(-0.48, -0.34, top + 0.3, top + 0.8),
+                         r(0.34, 0.48, top + 0.3, top + 0.8)],
     }
     pts, vis = pose.points, pose.visibility
     for shoulder, elbow in ((L_SHOULDER, L_ELBOW), (R_SHOULDER, R_ELBOW)):
@@ -231,9 +236,16 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
     """
     shape = mask.shape[:2]
     body = mask >= MASK_THRESHOLD
+    x1, y1, x2, y2 = (int(round(float(t))) for t in face_box)
+    on_face = body[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)]
+    unmasked = on_face.size > 0 and float(on_face.mean()) < 0.3
+    if unmasked:
+        # The mask model did not see this person (a drawing, a mannequin, a face at the
+        # edge): cutting by it would drop everything, so the regions are not cut.
+        body = np.ones(shape, bool)
     for box in [face_box, *(others or [])]:
         body &= ~head_mask(box, shape)
-    if pose_usable(pose, shape):
+    if pose_usable(pose, shape) and not unmasked:
         assert pose is not None
         polygons = pose_polygons(pose, face_box, anchor.chin, skin, body)
         method = "pose"
@@ -241,7 +253,14 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
         from workbench.uniforms.regions import item_polygons
 
         polygons = {item: item_polygons(anchor, item) for item in ITEMS}
-        method = "face"
+        method = "face-unmasked" if unmasked else "face"
+    if "blazer_outer" in polygons:
+        outer = polygons.pop("blazer_outer")
+        raw, frac = _rasterise(outer, shape)
+        if frac >= 0.8 and (raw & body).sum() >= 0.8 * raw.sum() >= MIN_PIXELS:
+            # Both outer fronts in view and on the person: a jumper or waistcoat may fill
+            # the inner fronts, so the outermost layer is read out there.
+            polygons["blazer"] = outer + polygons["blazer"][2:]
     regions: dict[str, Region] = {}
     for item in ITEMS:
         raw, frac = _rasterise(polygons.get(item, []), shape)

@@ -14,7 +14,7 @@ and presence confusions of :mod:`workbench.uniforms.calibrate`) and the *query* 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -67,9 +67,39 @@ def observe(source: FaceSource, image: np.ndarray) -> Any:
     return person_attributes(image, box, pts)
 
 
+class BodyObserver:
+    """``observe`` for the body reader: the same face, then mask and pose regions.
+
+    Args:
+        models: a :class:`~workbench.uniforms.body.BodyModels` (loaded on first use).
+    """
+
+    def __init__(self, models: Any = None) -> None:
+        self.models = models
+
+    def __call__(self, source: FaceSource, image: np.ndarray) -> Any:
+        from workbench.uniforms.body import BodyModels
+        from workbench.uniforms.palette import balanced_lab
+        from workbench.uniforms.reader import read_person
+
+        found = source.anchor(image)
+        if found is None:
+            return None
+        _, box, pts = found
+        if self.models is None:
+            self.models = BodyModels()
+        reading = self.models.read(image, np.asarray(box, np.float64)[None])
+        lab = balanced_lab(image, reading.mask)
+        return read_person(image, lab, box, pts, reading.mask, reading.poses[0])[0]
+
+
 def draw_queries(source: FaceSource, schools: Sequence[Any], n: int, seed: int = 1,
-                 geotag_km: float = 15.0) -> tuple[list[Query], int]:
+                 geotag_km: float = 15.0, observer: Callable[[FaceSource, np.ndarray], Any]
+                 = observe) -> tuple[list[Query], int]:
     """Draw ``n`` photos; keep those showing at least two items. Returns (queries, skipped).
+
+    ``observer`` reads a photo (default: the face-geometry reader; :class:`BodyObserver`
+    for the body reader). The photos drawn do not depend on it.
 
     The draw order (school, optional items, lower garment, photo, geotag) is fixed so a
     seed always gives the same queries.
@@ -87,7 +117,7 @@ def draw_queries(source: FaceSource, schools: Sequence[Any], n: int, seed: int =
             skipped += 1
             continue
         comp = make_composite(source, worn, seed=seed * 1_000_003 + k, show_lower=show_lower)
-        person = observe(source, comp.image) if comp else None
+        person = observer(source, comp.image) if comp else None
         if person is None:
             skipped += 1
             continue

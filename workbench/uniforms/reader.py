@@ -49,13 +49,14 @@ UNIFORM_TIE = 2.6
 UNIFORM_OUTER = 2.2
 # Real fabric at photo resolution is mostly plain: seams, lapel edges and folds cross
 # small regions, so texture must be stronger than on the drawn garments to be called.
-REAL_PATTERN = PatternSettings(plain_energy=6.0)
+REAL_PATTERN = PatternSettings(plain_energy=12.0)
 
 
 # Two colours closer than this (CIE94, kL=2) are taken as the same fabric when layers are
 # separated (a lapel inside the shirt's V, the shirt either side of a tie).
 SAME_FABRIC_DE = 12.0
 LIT = 0.7
+SKIN_TOL = 14.0
 
 
 @dataclass
@@ -90,21 +91,26 @@ def _away_from(pixels: np.ndarray, colour: np.ndarray | None) -> np.ndarray:
     return delta_e94(colour[None, :], pixels) > SAME_FABRIC_DE
 
 
-def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray) -> Layers:
+def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
+                skin_wide: np.ndarray | None = None) -> Layers:
     """Measure outer layer, shirt and tie, each with the layer above it taken out.
 
     The outer layer is read at the sides of the chest; the shirt in the V under the chin
     without the outer layer's colour (lapels fall in the V); the tie in the centre strip
     without the shirt's and the outer layer's colours. What share of the V and the strip
     those exclusions leave is the evidence that the layers are there.
+
+    ``skin_map`` (tight) decides how much of the collar is skin; ``skin_wide`` (a wider
+    tolerance: necks are shaded unlike cheeks) keeps skin out of the colours named.
     """
+    wide = skin_map if skin_wide is None else skin_wide
     regions = pr.regions
     measures: dict[str, _Measure | None] = {k: None for k in ITEMS}
     cues: dict[str, float] = {}
     outer = None
     if regions["blazer"].visible:
         r = regions["blazer"]
-        px = _cloth(lab, r.mask, skin_map)
+        px = _cloth(lab, r.mask, wide)
         outer = _measure_pixels(lab, px, r.mask, r.visible_fraction, 0.0)
         measures["blazer"] = outer
     shirt = None
@@ -113,7 +119,9 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray) -> Lay
         allpx = lab[r.mask]
         skin_px = skin_map[r.mask]
         skin_share = float(skin_px.mean()) if len(skin_px) else 0.0
-        cloth = allpx[~skin_px] if skin_share < 0.7 else allpx
+        not_skin = ~wide[r.mask]
+        cloth = allpx[not_skin] if not_skin.sum() >= 12 else allpx[~skin_px] \
+            if skin_share < 0.7 else allpx
         keep = _away_from(cloth, outer.lab if outer is not None else None)
         cues["v_not_outer"] = float(keep.mean()) if len(keep) else 0.0
         px = cloth[keep] if keep.sum() >= 12 and keep.mean() >= 0.25 else cloth
@@ -121,24 +129,27 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray) -> Lay
         measures["shirt"] = shirt
     if regions["tie"].visible and shirt is not None:
         r = regions["tie"]
-        px = _cloth(lab, r.mask, skin_map)
-        keep = _away_from(px, shirt.lab) & _away_from(px, outer.lab if outer else None)
-        cues["strip_other"] = float(keep.mean()) if len(keep) else 0.0
+        px = _cloth(lab, r.mask, wide)
+        # Under the collar the centre is the knot: a tie as dark as the jacket is still a
+        # tie there, so only the shirt's colour is taken out.
+        keep = _away_from(px, shirt.lab)
+        # over the whole strip: an open collar's skin is no tie
+        cues["strip_other"] = float(keep.sum()) / max(int(r.mask.sum()), 1)
         tie_px = px[keep] if keep.sum() >= 8 else px
         measures["tie"] = _measure_pixels(lab, tie_px, r.mask, r.visible_fraction, 0.0)
     if regions["jumper"].visible:
         r = regions["jumper"]
-        px = _cloth(lab, r.mask, skin_map)
+        px = _cloth(lab, r.mask, wide)
         measures["jumper"] = _measure_pixels(lab, px, r.mask, r.visible_fraction, 0.0)
     if regions["lower"].visible:
         r = regions["lower"]
         skin_px = skin_map[r.mask]
-        measures["lower"] = _measure_pixels(lab, _cloth(lab, r.mask, skin_map), r.mask,
+        measures["lower"] = _measure_pixels(lab, _cloth(lab, r.mask, wide), r.mask,
                                             r.visible_fraction, float(skin_px.mean()))
     if shirt is not None and outer is not None:
         cues["outer"] = _distinct(outer, shirt) * float(np.clip(
             (cues["v_not_outer"] - 0.15) / 0.35, 0, 1))
-    cues["tie"] = float(np.clip((cues.get("strip_other", 0.0) - 0.25) / 0.25, 0, 1))
+    cues["tie"] = float(np.clip((cues.get("strip_other", 0.0) - 0.3) / 0.3, 0, 1))
     if shirt is not None:
         cues["collar_cloth"] = 1.0 - shirt.skin_share
     return Layers(measures, cues)
@@ -175,10 +186,13 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
     box = np.asarray(box, np.float64).reshape(4)
     anchor = anchor_from_face(box, landmarks)
     skin = _skin_sample(lab, box)
+    # The neck and chest are shaded differently from the cheeks: a wider tolerance
+    # than the face-geometry reader's keeps them out of the collar.
     skin_map = skin_mask_lab(lab, skin) if skin is not None else skin_mask_lab(lab)
+    skin_wide = skin_mask_lab(lab, skin, SKIN_TOL) if skin is not None else skin_map
     mask = np.where(padding_mask(rgb), 0.0, mask)
     pr = person_regions(mask, pose, box, anchor, others, skin_map)
-    layers = read_layers(lab, pr, skin_map)
+    layers = read_layers(lab, pr, skin_map, skin_wide)
     present, conf = uniform_decision(layers)
     p_uniform = 0.0 if present is None else (conf if present else 1 - conf)
     m, cues = layers.measures, layers.cues
@@ -198,10 +212,14 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
         elif item == "blazer":
             p = 0.15 + 0.8 * cues["outer"] if "outer" in cues else 0.5
         elif item == "jumper":
+            # Below where a jacket's V closes: a layer that is not the shirt. When it is
+            # the outer layer's colour it may be a buttoned jacket or a jumper of the
+            # same colour; the jumper is said (as the face-geometry reader does), with
+            # less confidence.
             outer = m["blazer"]
             p = _distinct(measure, shirt)
             if outer is not None and _distinct(measure, outer) < 0.5:
-                p = min(p, 0.45)   # the centre below the V is the blazer itself
+                p = 0.5 + 0.1 * (p - 0.5)
         else:   # lower garment: cloth rather than skin, one dominant colour
             top = measure.colours[0].share if measure.colours else 0.0
             p = float(np.clip(0.3 + 0.5 * top * (1 - measure.skin_share), 0, 1))
