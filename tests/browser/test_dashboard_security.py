@@ -117,6 +117,32 @@ def test_the_token_is_in_no_command_line_or_environment(served):
     assert dashboard.ready_dir.stat().st_mode & 0o077 == 0
 
 
+def test_kernel_channels_are_private_sockets_not_network_ports(served):
+    """On TCP any local account could subscribe to a kernel's (unencrypted) output."""
+    import json
+
+    import psutil
+
+    dashboard, _, _ = served
+    kernels = _kernel_pids(dashboard)
+    files = list(dashboard.ready_dir.rglob("kernel-*.json"))
+    assert kernels and files
+    assert {json.loads(f.read_text())["transport"] for f in files} == {"ipc"}
+    for pid in kernels:
+        listening = [c for c in psutil.Process(pid).net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN]
+        # At most ipykernel's inbound pipe for subprocess output (PULL, checked by a random
+        # id): it reads nothing out. The five kernel channels are Unix sockets.
+        assert len(listening) <= 1, f"kernel {pid} listens on {listening}"
+
+
+def _kernel_pids(dashboard) -> list[int]:
+    from workbench.apps.serve import _descendants
+
+    return [pid for pid in _descendants(dashboard.process.pid)
+            if "ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+
+
 def test_every_route_and_websocket_is_refused_without_the_token(served):
     dashboard, _, log = served
     kernels = _kernel_ids(dashboard)

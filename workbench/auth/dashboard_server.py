@@ -137,6 +137,15 @@ def voila_argv(config: dict[str, Any]) -> list[str]:
         f"--MappingKernelManager.cull_interval={max(1, int(config['cull_idle_s']) // 4)}",
         "--MappingKernelManager.cull_connected=False",
     ]
+    if _ipc_fits(config["folder"]):
+        # Kernels talk over Unix sockets in the private folder, not TCP ports: on TCP any
+        # local account could subscribe to a kernel's output channel (it is signed, not
+        # encrypted) and read what the dashboard shows.
+        argv.append("--KernelManager.transport=ipc")
+    else:
+        print(f"workbench: the folder {config['folder']} is too deep for kernel sockets; "
+              "kernels use TCP on 127.0.0.1 (set TMPDIR to a short path to avoid it)",
+              file=sys.stderr)
     if config.get("preheat"):
         # One kernel waits, imports done, in the dashboard's wait_for_visit(); the next
         # is started a second after a visit takes it.
@@ -144,6 +153,14 @@ def voila_argv(config: dict[str, Any]) -> list[str]:
     if config.get("debug"):
         argv.append("--debug")
     return argv
+
+
+def _ipc_fits(folder: str) -> bool:
+    """Whether kernel socket paths in ``folder`` stay within the 107 bytes Unix allows.
+
+    A socket is ``<folder>/voila_XXXXXXXX/kernel-<36-char id>-ipc-<port>``.
+    """
+    return len(os.fsencode(folder)) + len("/voila_xxxxxxxx/kernel--ipc-65535") + 36 < 104
 
 
 if __name__ == "__main__":
