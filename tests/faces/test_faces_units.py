@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.faces.attributes import AGE_WEIGHTS, age_interval, age_summary
+from workbench.faces.age_model import AGE_WEIGHTS, age_interval, age_summary
 from workbench.faces.quality import quality, size_score, yaw_proxy
 from workbench.faces.settings import EMOTIONS, FaceSettings
 from workbench.store.faces import analysed_evidence, load_faces, save_faces

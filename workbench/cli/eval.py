@@ -1,4 +1,4 @@
-"""``workbench eval lfw|calibrate|identities``: the face models' figures, re-runnable."""
+"""``workbench eval lfw|calibrate|identities|age``: the face models' figures, re-runnable."""
 
 from __future__ import annotations
 
@@ -52,6 +52,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ids.add_argument("--json", action="store_true")
     _common(ids)
     ids.set_defaults(handler=_identities)
+
+    age = sub.add_parser(
+        "age", help="age and 'probably under 18' per age band on images with known ages",
+        description="Runs the pipeline `analyze` stores on each image (largest face) and "
+        "reports per age band: share flagged as minor at the operating threshold, age error, "
+        "interval coverage and faces not found; the ROC of minors against adults.")
+    age.add_argument("--labels", required=True, type=Path,
+                     help="CSV with file and age columns (files relative to it, or --root)")
+    age.add_argument("--root", type=Path, help="folder the file column is relative to")
+    age.add_argument("--split", choices=["all", "fit", "check"], default="all",
+                     help="only the images of this half of the content-hash split the shipped "
+                     "age model was fitted with (check: never seen in fitting)")
+    age.add_argument("--threshold", type=float,
+                     help="p_minor operating point (default: the shipped, measured one)")
+    age.add_argument("--detector", default="hog", help="face detector (hog, yunet, cnn)")
+    age.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    age.add_argument("--json", action="store_true", help="print the full report as JSON")
+    age.add_argument("--quiet", action="store_true", help="no progress bar")
+    age.set_defaults(handler=_age)
 
 
 def _factory(args: argparse.Namespace, **extra: object):
@@ -112,4 +131,39 @@ def _identities(args: argparse.Namespace) -> int:
         for row in result.per_identity:
             print(f"  {row['identity']:<24} P {row['precision']:.2f}  R {row['recall']:.2f}  "
                   f"F1 {row['f1']:.2f}  n={row['support']}")
+    return 0
+
+
+def _age(args: argparse.Namespace) -> int:
+    from workbench.eval.age import age_report, read_age_labels, split_of
+    from workbench.eval.age_measure import estimate_ages
+    from workbench.faces import FaceSettings
+    from workbench.faces.age_model import operating_point
+
+    files, truth = read_age_labels(args.labels, args.root)
+    if args.split != "all":
+        keep = [split_of(f) == args.split for f in files]
+        files = [f for f, k in zip(files, keep, strict=True) if k]
+        truth = truth[keep]
+    point = operating_point()
+    threshold = point.threshold if args.threshold is None else args.threshold
+    estimates = estimate_ages(files, FaceSettings(detector=args.detector), args.workers,
+                              not args.quiet)
+    report = age_report(truth, estimates.found, estimates.age, estimates.low, estimates.high,
+                        estimates.p_minor, threshold, labels=f"{args.labels} ({args.split})")
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+    print(f"{report.labels}: {report.images} images, faces found in {report.found}; "
+          f"flagged as minor when p_minor >= {threshold:.3f}")
+    print(report.table())
+    if report.auc is not None:
+        print(f"minor vs adult ROC AUC {report.auc:.3f}")
+        for rate, row in report.at_adult_rate.items():
+            print(f"  flagging {rate} of adults over 25 (p_minor >= {row['threshold']:.3f}): "
+                  f"minors {row['minors']:.0%}, 13-17 {row['13-17']:.0%}")
+    if args.threshold is None:
+        print(f"shipped operating point: {point.describe()}")
+    for statement in report.statements:
+        print(statement)
     return 0

@@ -60,7 +60,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 ATTRIBUTES: frozenset[str] = frozenset({
     "confidence", "detector_score", "quality", "sharpness", "yaw", "age", "age_std",
-    "age_low", "age_high", "p_minor", "gender", "gender_confidence",
+    "age_low", "age_high", "age_network", "p_minor", "gender", "gender_confidence",
     *(f"emotion_{name}" for name in _EMOTIONS)})
 SIGNALS: frozenset[str] = frozenset({"explicit"})
 HIT_KINDS: frozenset[str] = frozenset({"hash", "registry", "school"})

