@@ -1,4 +1,4 @@
-"""``workbench faces compare|cluster|clusters|merge|split|track``."""
+"""``workbench faces list|compare|cluster|clusters|merge|split|track``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,16 @@ from pathlib import Path
 def register(subparsers: argparse._SubParsersAction) -> None:
     faces = subparsers.add_parser("faces", help="compare faces, cluster and track a case's faces")
     sub = faces.add_subparsers(dest="faces_command", metavar="ACTION", required=True)
+
+    lst = sub.add_parser("list", help="one row per face: box, age interval, p_minor, gender, "
+                         "emotion, cluster")
+    lst.add_argument("case_dir")
+    form = lst.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="JSON lines, one face a line")
+    form.add_argument("--csv", action="store_true", help="CSV with a header row (for pandas)")
+    lst.add_argument("--threshold", type=float,
+                     help="p_minor operating point for flagged_minor (default: the measured one)")
+    lst.set_defaults(handler=_list)
 
     cmp_ = sub.add_parser("compare", help="is the main face of image A the same person as B's?")
     cmp_.add_argument("image_a", type=Path)
@@ -47,6 +57,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("case_dir")
     tr.add_argument("--max-gap", type=int, default=5, help="sampled frames a track may miss")
     tr.set_defaults(handler=_track)
+
+
+def _list(args: argparse.Namespace) -> int:
+    import sys
+
+    from workbench.cli._output import print_json_lines, print_table
+    from workbench.faces.listing import faces_table
+    from workbench.store import Case
+
+    with Case.open(args.case_dir) as case:
+        table = faces_table(case, args.threshold)
+    if args.csv:
+        table.to_csv(sys.stdout, index=False)
+    elif args.json:
+        print_json_lines(table.astype(object).where(table.notna(), None).to_dict(orient="records"))
+    else:
+        shown = table.assign(
+            evidence=table["evidence_sha256"].str[:12],
+            age_range=[_age_range(lo, hi) for lo, hi in zip(table["age_low"], table["age_high"],
+                                                           strict=True)])
+        print_table(shown.astype(object).where(shown.notna(), "").to_dict(orient="records"),
+                    ["face_id", "age_range", "p_minor", "flagged_minor", "gender", "emotion",
+                     "cluster_id"])
+        print(f"{len(table)} faces. Ages and p_minor are model estimates, weakest on children: "
+              "leads to check, never findings.")
+    return 0
+
+
+def _age_range(low: float, high: float) -> str:
+    if low != low or high != high:  # NaN: no age estimated
+        return ""
+    return f"{low:.0f}-{high:.0f}"
 
 
 def _main_face(path: Path):
