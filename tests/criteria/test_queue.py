@@ -41,7 +41,7 @@ def test_score_case_stores_hits_run_and_rules_copy(case):
     assert result.without_explicit_scan == 4
     assert result.by_rule == {"minor_distress": 2, "minor_distress_with_adult": 1,
                               "known_hash": 1}
-    copy = case.path / "criteria" / f"rules-1-{rules.sha256[:12]}.yaml"
+    copy = case.path / "criteria" / f"rules-{rules.version}-{rules.sha256[:12]}.yaml"
     assert copy.read_text() == rules.text
     run = case.run(result.run_id)
     assert run.kind == "score" and run.models["rules"] == rules.version_id
@@ -96,10 +96,10 @@ def test_decisions_persist_across_rescoring_and_rule_edits(case, tmp_path):
     decided = decide(case, target.item, "confirm", note="child visible", who="analyst-a")
     assert decided.status == "confirmed" and decided.decided_by == "analyst-a"
     edited = tmp_path / "rules.yaml"
-    edited.write_text(load_rules().text.replace("version: 1", "version: 2")
+    edited.write_text(load_rules().text.replace("version: 2", "version: 3")
                       .replace("base: 0.3", "base: 0.25"))
     result = score_case(case, rules=edited)
-    assert result.rules_version.startswith("2+")
+    assert result.rules_version.startswith("3+")
     again = find_item(case, target.item)
     assert again.status == "confirmed" and again.note == "child visible"
     assert again.score != target.score   # re-scored, still decided

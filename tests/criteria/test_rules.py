@@ -22,8 +22,8 @@ def test_defaults_load_with_descriptions_and_version():
     assert {"minor_distress", "woman_fear_disgust", "minor_distress_with_adult", "known_hash",
             "explicit_with_minor", "missing_person_match"} <= names
     assert all(len(r.description) > 20 for r in rules)
-    assert rules.version == "1"
-    assert rules.version_id.startswith("1+") and len(rules.version_id) == 14
+    assert rules.version == "2"
+    assert rules.version_id.startswith("2+") and len(rules.version_id) == 14
     assert rules.source == str(default_rules_path())
 
 
