@@ -138,7 +138,21 @@ def summary_html(case: Any) -> str:
     return (f"{_STYLE}<h2 style='margin:4px 0'>Case overview: "
             f"{html.escape(str(counts['case']))}</h2>"
             f"<div class='wb-note'>{html.escape(DISCLAIMER)}</div>"
-            f"<div class='wb-tables'>{tables}</div>")
+            f"<div class='wb-tables'>{tables}</div>{minors_html(case)}")
+
+
+def minors_html(case: Any) -> str:
+    """Faces flagged as likely minors, as age ranges, with how far the flag can be trusted."""
+    from workbench.faces.age_model import operating_point
+
+    point = operating_point()
+    counts, top = data.likely_minors(case, point.threshold)
+    frame = pd.DataFrame({"": list(counts), "faces": list(counts.values())})
+    return (f"<div class='wb-h'>Likely under 18</div>"
+            f"<div class='wb-note' data-testid='minor-reliability'>How far to trust this flag: "
+            f"{html.escape(point.describe())} Ages are shown as 95% ranges; a person decides."
+            f"</div><div class='wb-tables'>{html_table(frame, 'minor-counts')}"
+            f"{html_table(top, 'minor-faces')}</div>")
 
 
 def map_section_html(

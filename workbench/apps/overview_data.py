@@ -69,6 +69,34 @@ def review_status(case: Any) -> pd.DataFrame:
     return frame.sort_values(["_order", "status"]).drop(columns="_order").reset_index(drop=True)
 
 
+def likely_minors(case: Any, threshold: float, limit: int = 10
+                  ) -> tuple[dict[str, int], pd.DataFrame]:
+    """Faces flagged as likely under 18 at ``threshold``, with their age ranges.
+
+    Returns:
+        Counts (faces with an age, flagged, flagged whose whole 95 % range is under 18,
+        flagged whose range reaches 18 or more) and the ``limit`` flagged faces with the
+        highest ``p_minor``: item (SHA-256 prefix), face, age range, ``p_minor``.
+    """
+    rows = case.query(
+        """SELECT id AS face, evidence_id,
+                  json_extract(attributes, '$.p_minor') AS p_minor,
+                  json_extract(attributes, '$.age_low') AS low,
+                  json_extract(attributes, '$.age_high') AS high
+           FROM faces WHERE json_extract(attributes, '$.p_minor') IS NOT NULL""")
+    flagged = rows[rows["p_minor"] >= threshold]
+    counts = {"faces with an age estimate": len(rows), "flagged likely under 18": len(flagged),
+              "flagged, whole range under 18": int((flagged["high"] < 18).sum()),
+              "flagged, range reaches 18+": int((flagged["high"] >= 18).sum())}
+    top = flagged.sort_values("p_minor", ascending=False).head(limit)
+    table = pd.DataFrame({
+        "item": top["evidence_id"].str[:12], "face": top["face"].str.rsplit(":", n=1).str[-1],
+        "age range (95%)": [f"{lo:.0f}-{hi:.0f}" if lo == lo and hi == hi else "?"
+                            for lo, hi in zip(top["low"], top["high"], strict=True)],
+        "p_minor": top["p_minor"].round(2)})
+    return counts, table
+
+
 def timeline(case: Any) -> pd.DataFrame:
     """Items and flagged items per capture day (items without a capture time are left out)."""
     frame = case.query(

@@ -80,7 +80,8 @@ class FaceResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"face_id": self.query.face_id, "evidence_id": self.query.evidence_id,
-                "age": self.query.age, "sex": self.query.sex, "xyxy": self.query.xyxy,
+                "age": self.query.age, "age_low": self.query.age_low,
+                "age_high": self.query.age_high, "sex": self.query.sex, "xyxy": self.query.xyxy,
                 "candidates": [c.as_dict() for c in self.candidates]}
 
 

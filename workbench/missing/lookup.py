@@ -56,6 +56,8 @@ class FaceQuery:
     evidence_id: str = ""
     age: float | None = None
     age_std: float | None = None
+    age_low: float | None = None
+    age_high: float | None = None
     sex: str = "unknown"
     sex_confidence: float | None = None
     photo_date: date | None = None
@@ -233,11 +235,14 @@ def queries_from_faces(faces: Faces, photo_dates: Mapping[str, date | None] | No
         face_id = column("face_id", i) or f"{evidence_id}:{i}"
         conf = column("gender_confidence", i)
         age, age_std = column("age", i), column("age_std", i)
+        low, high = column("age_low", i), column("age_high", i)
         out.append(FaceQuery(
             embedding=faces.embedding[i], embedding_key=faces.embedding_key,
             face_id=str(face_id), evidence_id=evidence_id,
             age=None if age is None else float(age),
             age_std=None if age_std is None else float(age_std),
+            age_low=None if low is None else float(low),
+            age_high=None if high is None else float(high),
             sex=normalise_sex(column("gender", i)),
             sex_confidence=None if conf is None else float(conf),
             photo_date=photo_dates.get(evidence_id),

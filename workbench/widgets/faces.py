@@ -16,17 +16,32 @@ ALL = "(all faces)"
 UNCLUSTERED = "(not clustered)"
 
 
-def describe_face(row: dict[str, Any]) -> list[str]:
-    """Plain lines for a face card: each estimate with its uncertainty, or that it has none."""
+def describe_face(row: dict[str, Any], minor_threshold: float | None = None) -> list[str]:
+    """Plain lines for a face card: each estimate with its uncertainty, or that it has none.
+
+    Args:
+        row: the face's stored columns.
+        minor_threshold: the measured ``p_minor`` operating point; with it the card says
+            whether the face is flagged as a likely minor.
+    """
     lines = []
     age = _num(row.get("age"))
-    if age is not None:
+    low, high = _num(row.get("age_low")), _num(row.get("age_high"))
+    if age is not None and low is not None and high is not None:
+        lines.append(f"age {low:.0f}-{high:.0f} (95% range; estimate {age:.0f})")
+    elif age is not None:
         std = _num(row.get("age_std"))
         spread = f" ± {std:.0f}" if std is not None else " (no uncertainty reported)"
         lines.append(f"age ≈ {age:.0f}{spread}")
+    if row.get("age_source") == "network":
+        lines.append("age uncalibrated (the age network's own reading)")
     p_minor = _num(row.get("p_minor"))
     if p_minor is not None:
-        lines.append(f"P(under 18) = {p_minor:.2f}")
+        verdict = ""
+        if minor_threshold is not None:
+            verdict = (" · flagged: likely under 18" if p_minor >= minor_threshold
+                       else " · not flagged")
+        lines.append(f"P(under 18) = {p_minor:.2f}{verdict}")
     gender = row.get("gender")
     if isinstance(gender, str) and gender:
         conf = next((_num(row.get(k)) for k in ("gender_confidence", "gender_p", "gender_prob")
@@ -68,6 +83,8 @@ class FaceGallery(WorkbenchWidget):
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=...) -> PNG bytes``.
         on_reveal: ``on_reveal(case, sha256, context)`` records that crops were shown clear
             (default: the case's audit log).
+        operating_point: ``operating_point() -> OperatingPoint``: the ``p_minor``
+            threshold and its measured rates (default: the shipped age head's).
         max_faces: cards shown at once.
     """
 
@@ -80,7 +97,8 @@ class FaceGallery(WorkbenchWidget):
     def __init__(self, case: Any, load_faces: Callable[..., pd.DataFrame] | None = None,
                  merge: Callable[..., Any] | None = None, split: Callable[..., Any] | None = None,
                  thumbnail: Callable[..., bytes] | None = None,
-                 on_reveal: Callable[..., Any] | None = None, max_faces: int = 60) -> None:
+                 on_reveal: Callable[..., Any] | None = None,
+                 operating_point: Callable[[], Any] | None = None, max_faces: int = 60) -> None:
         super().__init__()
         self.case = case
         self._load = load_faces or lazy("workbench.reports.views:faces_view")
@@ -89,6 +107,12 @@ class FaceGallery(WorkbenchWidget):
         self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
         self._on_reveal = on_reveal or lazy("workbench.reports.thumbnails:record_reveal")
         self.max_faces = max_faces
+        point = self.quiet(operating_point or lazy("workbench.faces.age_model:operating_point"))
+        self.minor_threshold = point.threshold if point is not None else None
+        self.reliability = w.HTML(
+            f'<div class="wb-reliability" style="font-size:12px;margin:2px 0 6px">'
+            f"How far to trust “likely under 18”: {html.escape(point.describe())}</div>"
+            if point is not None else "")
         self.reveal_button = w.Button(description="Reveal faces in view", icon="eye",
                                       tooltip="show these face crops clear (counted, audited); "
                                       "changing the view blurs them again")
@@ -104,7 +128,8 @@ class FaceGallery(WorkbenchWidget):
         self.split_button.on_click(self._on_split)
         self.grid = w.HTML()
         self.children = [
-            limits_banner(), w.HBox([self.cluster_picker, self.reveal_button]), self.status,
+            limits_banner(), self.reliability,
+            w.HBox([self.cluster_picker, self.reveal_button]), self.status,
             self.grid,
             w.HBox([w.VBox([self.merge_pick, self.merge_button]),
                     w.VBox([self.split_pick, self.split_button])]),
@@ -182,7 +207,8 @@ class FaceGallery(WorkbenchWidget):
             image = img_tag(png, row["evidence_id"], blurred=not self.revealed,
                             box=box) if png else (
                 f'<span data-wb-sha256="{row["evidence_id"]}">no image</span>')
-            lines = "".join(f"<div>{html.escape(line)}</div>" for line in describe_face(row))
+            lines = "".join(f"<div>{html.escape(line)}</div>" for line in describe_face(
+                row, self.minor_threshold))
             cluster = row.get("cluster_id")
             cluster_text = f"cluster {cluster}" if isinstance(cluster, str) else "unclustered"
             cards.append(f'<div class="wb-face" style="display:inline-block;width:190px;'
@@ -198,5 +224,5 @@ class FaceGallery(WorkbenchWidget):
         self.grid.value = "".join(cards)
 
     def snapshot_body(self) -> str:
-        return (f'<p class="wb-limits">{html.escape(LIMITS_NOTE)}</p>'
+        return (f'<p class="wb-limits">{html.escape(LIMITS_NOTE)}</p>{self.reliability.value}'
                 f"<p>{html.escape(self.message)}</p>{self.grid.value}")

@@ -148,10 +148,7 @@ class MissingPersonLookup(WorkbenchWidget):
                 "reasons": ("html", "<br>".join(html.escape(r) for r in c.get("reasons", []))),
             } for c in cands], ["photo", "rank", "record", "name", "similarity", "threshold", "verified",
                                 "reasons"])
-            age = row.get("age")
-            about = (f"face {html.escape(str(row.get('face_id', '')))}; estimated age "
-                     f"{age:.0f}" if isinstance(age, float) else
-                     f"face {html.escape(str(row.get('face_id', '')))}")
+            about = f"face {html.escape(str(row.get('face_id', '')))}{_age_text(row)}"
             blocks.append(f'<div class="wb-missing" style="display:flex;gap:12px;margin:8px 0">'
                           f"<div>{face}<div>{about}; sex {html.escape(str(row.get('sex', '')))}"
                           f"</div></div><div>{table}</div></div>")
@@ -160,3 +157,15 @@ class MissingPersonLookup(WorkbenchWidget):
     def snapshot_body(self) -> str:
         body = self.results.value if self.rows else ""
         return f"<p><i>{html.escape(NOTE)}</i></p><p>{html.escape(self.message)}</p>{body}"
+
+
+def _age_text(row: dict[str, Any]) -> str:
+    """The face's estimated age as its 95 % range (never a bare number), or nothing."""
+    low, high = row.get("age_low"), row.get("age_high")
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low == low \
+            and high == high:
+        return f"; estimated age {low:.0f}-{high:.0f} (95% range)"
+    age = row.get("age")
+    if isinstance(age, (int, float)) and age == age:
+        return f"; estimated age about {age:.0f} (no range stored)"
+    return ""
