@@ -44,6 +44,16 @@ DOWNLOADS = [
     ("openface/images/examples/lennon-1.jpg", "lennon_1.jpg"),
     ("openface/images/examples/longoria-cooper.jpg", "longoria_cooper.jpg"),
 ]
+# Public research portraits of children with known ages (UTKFace chips, research and testing
+# only), from the half of the chips the age head was never fitted on: (file, true age).
+PORTRAITS = [
+    ("images/6_1_2_20161219141114464.jpg.chip.jpg", 6),
+    ("images/10_0_1_20170110223455893.jpg.chip.jpg", 10),
+    ("images/14_1_0_20170103200819591.jpg.chip.jpg", 14),
+    ("images/15_0_0_20170103201110847.jpg.chip.jpg", 15),
+    ("images/16_1_4_20170103224851136.jpg.chip.jpg", 16),
+    ("images/17_0_0_20170104003852806.jpg.chip.jpg", 17),
+]
 # Copies re-encoded with synthetic phone EXIF: (source, minutes after the trip start)
 PHONE = [
     ("deepface/img4.jpg", 0), ("deepface/img6.jpg", 1510), ("deepface/img11.jpg", 2990),
@@ -138,13 +148,17 @@ def build(shared: Path, out: Path) -> dict[str, int]:
     if evidence.exists():
         shutil.rmtree(evidence)
     folders = {name: evidence / name for name in
-               ("downloads", "phone_dcim", "camera", "shared_folder", "video", "damaged")}
+               ("downloads", "phone_dcim", "camera", "shared_folder", "video", "damaged",
+                "research_portraits")}
     for folder in folders.values():
         folder.mkdir(parents=True)
     rng = random.Random(20240302)
 
     for source, name in DOWNLOADS:
         shutil.copyfile(shared / LABELLED / source, folders["downloads"] / name)
+    for source, age in PORTRAITS:
+        shutil.copyfile(shared / "faces" / "ages_utkface" / source,
+                        folders["research_portraits"] / f"utkface_age{age:02d}.jpg")
     for number, (source, minutes) in enumerate(PHONE, start=1):
         lat, lon, _ = PLACES[number % len(PLACES)]
         when = (TRIP_START + timedelta(minutes=minutes + rng.randint(0, 40))).astimezone(

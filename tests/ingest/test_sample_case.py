@@ -22,7 +22,7 @@ def test_sample_case_through_the_cli(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
-    assert (report["new_evidence"], report["duplicates"], report["frames"]) == (32, 2, 12)
+    assert (report["new_evidence"], report["duplicates"], report["frames"]) == (38, 2, 12)
     assert report["quarantined"] == {"truncated": 1, "corrupt_header": 1, "decompression_bomb": 1}
     with Case.open(case_dir) as case:
         summary = case.summary()
@@ -43,4 +43,4 @@ def test_sample_case_through_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "export.json"
     subprocess.run([sys.executable, "-m", "workbench.cli", "hashlist", "export", str(case_dir),
                     str(out)], check=True, capture_output=True)
-    assert len(json.loads(out.read_text())["value"]) == 32  # 31 images and the video
+    assert len(json.loads(out.read_text())["value"]) == 38  # 37 images and the video
