@@ -30,6 +30,31 @@ def test_describe_face_states_uncertainty_or_its_absence() -> None:
     assert "age ≈ 40 (no uncertainty reported)" in describe_face(_faces().iloc[1].to_dict())
 
 
+def test_describe_face_gives_the_95_range_and_the_measured_flag() -> None:
+    row = {"age": 14.2, "age_low": 10.0, "age_high": 19.4, "p_minor": 0.81, "age_source": "head"}
+    lines = describe_face(row, minor_threshold=0.172)
+    assert "age 10-19 (95% range; estimate 14)" in lines
+    assert "P(under 18) = 0.81 · flagged: likely under 18" in lines
+    adult = describe_face({**row, "p_minor": 0.02, "age_source": "network"}, 0.172)
+    assert "P(under 18) = 0.02 · not flagged" in adult
+    assert "age uncalibrated (the age network's own reading)" in adult
+
+
+def test_gallery_states_how_far_the_minor_flag_can_be_trusted() -> None:
+    class Point:
+        threshold = 0.5
+
+        def describe(self) -> str:
+            return "p_minor >= 0.500 flags 96 in 100 of 13-17; 5 in 100 adults over 25 (test)."
+
+    faces = _faces().assign(p_minor=[0.9, 0.1, None])
+    gallery = FaceGallery("CASE", load_faces=lambda c: faces, thumbnail=lambda *a, **k: b"png",
+                          operating_point=Point)
+    assert "96 in 100 of 13-17" in gallery.reliability.value
+    assert "96 in 100 of 13-17" in gallery.snapshot_html()
+    assert "flagged: likely under 18" in gallery.grid.value and "not flagged" in gallery.grid.value
+
+
 def test_gallery_shows_limits_clusters_and_merges() -> None:
     merged = []
 

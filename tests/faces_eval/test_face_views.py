@@ -1,4 +1,4 @@
-"""``workbench faces list``: one row per stored face, readable by people and by pandas."""
+"""Views of stored faces: ``workbench faces list`` and the dashboard's likely-minors section."""
 
 from __future__ import annotations
 
@@ -72,3 +72,20 @@ def test_cli_json_csv_and_text(tmp_path, capsys):
     assert main(["faces", "list", case_dir]) == 0
     text = capsys.readouterr().out
     assert "10-19" in text and "3 faces" in text and "never findings" in text
+
+
+def test_dashboard_counts_likely_minors_with_ranges_and_reliability(tmp_path):
+    from workbench.apps.overview import minors_html
+    from workbench.apps.overview_data import likely_minors
+    from workbench.faces.age_model import operating_point
+
+    with _case(tmp_path) as case:
+        counts, top = likely_minors(case, threshold=0.5)
+        page = minors_html(case)
+    assert counts == {"faces with an age estimate": 2, "flagged likely under 18": 1,
+                      "flagged, whole range under 18": 0, "flagged, range reaches 18+": 1}
+    assert top.to_dict(orient="records") == [
+        {"item": SHA_A[:12], "face": "0", "age range (95%)": "10-19", "p_minor": 0.81}]
+    # the shipped operating point and its measured rates are on the page beside the counts
+    assert operating_point().describe().split(" (")[0] in page.replace("&gt;", ">")
+    assert 'data-testid="minor-faces"' in page and "10-19" in page
