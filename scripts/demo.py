@@ -3,7 +3,7 @@
     python scripts/demo.py [--case build/sample_case] [--skip-models]
 
 Runs the workbench's own commands in order: ingest the sample evidence with the demo
-hash lists, face analysis, clustering, explicit-content and uniform attributes, criteria
+hash lists, face analysis, clustering, the faces table (age ranges, likely minors), explicit-content and uniform attributes, criteria
 scoring, the registry lookup, then exports the case map. Each step is resumable (the
 commands skip finished work), so re-running is cheap. A step that fails stops the
 script with its exit status.
@@ -37,6 +37,8 @@ def steps(case: Path, skip_models: bool) -> list[tuple[str, list[str]]]:
         plan += [
             ("detect faces, estimate attributes", ["analyze", str(case)]),
             ("cluster faces across images", ["faces", "cluster", str(case)]),
+            ("the faces found: age ranges and the likely-minor flag",
+             ["faces", "list", str(case)]),
             ("score explicit content", ["explicit", str(case), "--no-progress"]),
             ("uniform attributes, then candidate schools (invented demo uniforms)",
              ["uniforms", str(case), "--no-progress", "--search"]),
