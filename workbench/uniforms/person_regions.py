@@ -138,12 +138,12 @@ def pose_polygons(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
         top = found if found is not None else top
     r = lambda u0, u1, v0, v1: _rect(origin, u, v, sw, u0, u1, v0, v1)  # noqa: E731
     vee = lambda side: np.array([origin + sw * (a * u + b * v) for a, b in  # noqa: E731
-                                 ((side * 0.04, top), (side * 0.16, top),
-                                  (side * 0.1, top + 0.16), (side * 0.04, top + 0.16))])
+                                 ((side * 0.05, top), (side * 0.16, top),
+                                  (side * 0.1, top + 0.16), (side * 0.05, top + 0.16))])
     polys: dict[str, list[np.ndarray]] = {
         # the shirt in a jacket's V, either side of the tie
         "shirt": [vee(-1), vee(1)],
-        "tie": [r(-0.05, 0.05, top + 0.04, top + 0.3)],
+        "tie": [r(-0.045, 0.045, top + 0.04, top + 0.3)],
         # either side of the tie, below where a jacket's V closes over a jumper
         "jumper": [r(-0.15, -0.05, top + 0.55, top + 0.8), r(0.05, 0.15, top + 0.55, top + 0.8)],
         # the jacket's fronts beside the lapels (chest, well inside the arms)

@@ -26,12 +26,20 @@ def save_attributes(case: Case, people: Iterable[PersonAttributes], run_id: str)
     for person in people:
         faces.add(person.face_id)
         for item, a in person.items.items():
+            detail: dict[str, Any] = {
+                "pattern_confidence": a.pattern_confidence,
+                "visible_fraction": a.visible_fraction,
+                "colours": [d for d in a.detail if "region" not in d]}
+            for extra in (d for d in a.detail if "region" in d):
+                # where the item was read (image pixels) and how the regions were placed
+                detail.update(region=extra["region"], method=extra.get("method"))
+            if person.uniform is not None:
+                # the person-level reading (uniform decision, mask outline) rides on every
+                # item row: the table has no row per person
+                detail["person"] = person.uniform
             rows.append((person.face_id, person.evidence_id, item,
                          None if a.present is None else int(a.present), float(a.confidence),
-                         json.dumps(a.colours), a.pattern,
-                         json.dumps({"pattern_confidence": a.pattern_confidence,
-                                     "visible_fraction": a.visible_fraction,
-                                     "colours": a.detail}),
+                         json.dumps(a.colours), a.pattern, json.dumps(detail),
                          float(person.uniform_score), run_id))
     with case.transaction() as conn:
         conn.executemany("DELETE FROM uniform_attributes WHERE face_id = ? AND corrected_by IS NULL",

@@ -13,6 +13,9 @@ import traitlets
 from workbench.widgets.base import WorkbenchWidget, lazy, table_html
 
 FIELDS = ("present", "colours", "pattern")
+# The overlay's outline colours (as workbench.uniforms.overlay draws them), for the legend.
+OVERLAY_COLOURS = {"shirt": (60, 200, 90), "tie": (230, 60, 60), "jumper": (200, 80, 220),
+                   "blazer": (40, 200, 230), "lower": (240, 200, 40)}
 UNIFORM_NOTE = ("Colours and patterns are measured from pixels under the face, so lighting, "
                 "pose and occlusion change them: correct what you can see is wrong before "
                 "searching schools.")
@@ -40,6 +43,10 @@ class UniformInspector(WorkbenchWidget):
         load: ``load(case) -> list of PersonAttributes`` (or their ``as_dict()``).
         correct: ``correct(case, face_id, item, **{field: value})`` stores a correction
             (default: ``workbench.uniforms.store.correct_attribute``, audited).
+        overlay: ``overlay(case, person) -> PNG bytes``: the photo blurred like every
+            thumbnail with the person mask and the item regions the reader used drawn on
+            it (default: ``workbench.uniforms.overlay.region_overlay``); shown for
+            readings that stored their regions.
     """
 
     person = traitlets.Unicode("")
@@ -47,11 +54,16 @@ class UniformInspector(WorkbenchWidget):
     title = "Uniform attributes"
 
     def __init__(self, case: Any, load: Callable[..., Any] | None = None,
-                 correct: Callable[..., Any] | None = None) -> None:
+                 correct: Callable[..., Any] | None = None,
+                 overlay: Callable[..., Any] | None = None) -> None:
         super().__init__()
         self.case = case
         self._load = load or lazy("workbench.reports.bindings:uniform_people")
         self._correct = correct or lazy("workbench.uniforms.store:correct_attribute")
+        self._overlay = overlay or lazy("workbench.uniforms.overlay:region_overlay")
+        self.picture = w.Image(format="png", layout=w.Layout(max_width="340px"))
+        self._pictures: dict[str, bytes] = {}
+        self.legend = w.HTML()
         self.people: dict[str, dict[str, Any]] = {}
         self.picker = w.Dropdown(description="Person")
         self.picker.observe(self._on_pick, names="value")
@@ -61,7 +73,8 @@ class UniformInspector(WorkbenchWidget):
         self.correct_button = w.Button(description="Save correction", icon="pencil")
         self.correct_button.on_click(self._on_correct)
         self.table = w.HTML()
-        self.children = [w.HTML(f"<i>{html.escape(UNIFORM_NOTE)}</i>"), self.picker, self.table,
+        self.children = [w.HTML(f"<i>{html.escape(UNIFORM_NOTE)}</i>"), self.picker,
+                         w.HBox([w.VBox([self.picture, self.legend]), self.table]),
                          w.HBox([self.item, self.field]), w.HBox([self.value,
                                                                   self.correct_button]),
                          self.status]
@@ -71,6 +84,7 @@ class UniformInspector(WorkbenchWidget):
         people = self.call(self._load, self.case)
         if people is None:
             return
+        self._pictures = {}
         self.people = {str(p["face_id"]): p for p in map(_as_dict, people)}
         self.picker.options = list(self.people)
         if self.people:
@@ -106,6 +120,7 @@ class UniformInspector(WorkbenchWidget):
         item = self.people[self.person]["items"].setdefault(self.item.value, {})
         item[self.field.value] = value
         item["corrected"] = True
+        self._pictures.pop(self.person, None)      # a corrected presence is drawn anew
         self.corrections += 1
         self.message = f"Corrected {self.item.value}.{self.field.value} to {value!r}."
         self._render()
@@ -114,7 +129,9 @@ class UniformInspector(WorkbenchWidget):
         person = self.people.get(self.person)
         if not person:
             self.table.value = ""
+            self.picture.value, self.legend.value = b"", ""
             return
+        self._render_regions(person)
         items = person.get("items", {})
         self.item.options = list(items)
         if items and self.item.value not in items:
@@ -127,6 +144,29 @@ class UniformInspector(WorkbenchWidget):
             f"{float(person.get('uniform_score', 0)):.2f}</div>"
             + table_html(rows, ["item", "present", "confidence", "colours", "pattern",
                                 "corrected"]))
+
+    def _render_regions(self, person: dict[str, Any]) -> None:
+        """The blurred photo with the mask and regions read, when the reading stored them."""
+        stored = [v.get("detail") for v in person.get("items", {}).values()]
+        regions = [d for d in stored if isinstance(d, dict) and d.get("region")]
+        if not regions:
+            self.picture.value, self.legend.value = b"", ""
+            return
+        key = str(person.get("face_id", self.person))
+        if key not in self._pictures:     # picking and reloading render the same person
+            self._pictures[key] = self.quiet(self._overlay, self.case, person) or b""
+        self.picture.value = self._pictures[key]
+        decision = next((d["person"] for d in regions if d.get("person")), {})
+        method = regions[0].get("method") or decision.get("method", "")
+        said = {True: "uniform", False: "no uniform", None: "cannot tell"}.get(
+            decision.get("present"), "")
+        self.legend.value = (
+            f"<small>Regions read ({html.escape(str(method))}): "
+            + ", ".join(f'<span style="color:rgb{c}">&#9632;</span> {i}'
+                        for i, c in OVERLAY_COLOURS.items())
+            + "; yellow: person mask. Bold: item read as present."
+            + (f" Decision: {said} ({float(decision.get('confidence', 0)):.2f})."
+               if said else "") + "</small>")
 
     def snapshot_body(self) -> str:
         return f"<p>{html.escape(self.message)}</p>{self.table.value}"
