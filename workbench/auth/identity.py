@@ -203,18 +203,6 @@ def create_session(case: Case, name: str, purpose: str = "cli",
     return token
 
 
-def session_user(case: Case, token: str, purpose: str | None = None) -> Actor | None:
-    """The user a session token belongs to, when it is valid (for the dashboard server)."""
-    row = case.db.execute("SELECT user, expires_at, purpose FROM sessions WHERE token_hash=?",
-                          (_token_hash(token),)).fetchone()
-    if row is None or datetime.fromisoformat(row[1]) < utc_now():
-        return None
-    if purpose is not None and row[2] != purpose:
-        return None
-    user = get_user(case, row[0])
-    return Actor(user.name, user.roles, "session") if user else None
-
-
 def login(case: Case, name: str, password: str | None = None,
           hours: float = SESSION_HOURS) -> Actor:
     """Log ``name`` in to ``case`` for ``hours``: prompts for the password when not given.
