@@ -204,3 +204,32 @@ def test_schools_from_a_custom_registry_reach_the_map(geotagged_case, tmp_path: 
     assert case.hit_objects(kind="school")
     schools, _ = hit_places(case)
     assert [s["name"] for s in schools] == ["Agency Academy"]
+
+
+def test_stored_regions_draw_over_the_blurred_photo(case_with_face) -> None:
+    """Extract with the default (body) reader, then the inspector's overlay from the store."""
+    import io
+
+    import numpy as np
+
+    from workbench.uniforms.extract import extract_case
+    from workbench.uniforms.overlay import region_overlay
+    from workbench.uniforms.store import correct_attribute, load_attributes
+
+    case, face_id = case_with_face
+    summary = extract_case(case, progress=False)
+    run = case.runs().iloc[-1]
+    assert summary["faces"] == 1 and "person_mask" in str(run["models"])
+    person = load_attributes(case)[face_id]
+    detail = person["items"]["shirt"]["detail"]
+    assert detail["region"] and detail["method"] and "present" in detail["person"]
+    png = region_overlay(case, person, size=200)
+    picture = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    assert max(picture.shape[:2]) == 200
+    spread = np.abs(picture - picture.mean(-1, keepdims=True)).sum(-1)
+    assert (spread > 60).any()                    # coloured outlines on a grey, blurred photo
+    assert np.median(spread) < 5
+    correct_attribute(case, face_id, "tie", present=False, note="no tie")
+    again = load_attributes(case)[face_id]
+    assert again["items"]["tie"]["present"] is False and again["items"]["tie"]["corrected"]
+    assert region_overlay(case, again, size=200)   # other items still carry their regions
