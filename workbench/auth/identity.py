@@ -103,12 +103,12 @@ def check_action(case: Case, action: str, target: str, who: str | None,
                  detail: Mapping[str, Any] | None = None) -> str:
     """The name to record for ``action``; raises when the actor may not do it.
 
-    ``who`` may only name the acting user (or be the process default), so a caller cannot
-    record a decision under someone else's name in a case that has users.
+    ``who`` may only name the acting user (or be the process default, the OS account that
+    ``workbench.store.current_user()`` gives), so a caller cannot record a decision under
+    someone else's name in a case that has users.
     """
     actor = case.actor()
-    if who and who not in (actor.name, os_account(), default_name()) and \
-            actor.how != "open case":
+    if who and who not in (actor.name, os_account()) and actor.how != "open case":
         raise AuthError(f"cannot record {action!r} as {who!r}: you are {actor.name!r} "
                         f"({actor.how})")
     role = required_role(action, target, actor, detail)
@@ -120,11 +120,6 @@ def check_action(case: Case, action: str, target: str, who: str | None,
     if actor.how == "open case" and who:
         return who
     return actor.name
-
-
-def default_name() -> str:
-    """What ``workbench.store.current_user()`` returns: the OS account."""
-    return os_account()
 
 
 def resolve(case: Case) -> Actor:
