@@ -102,3 +102,12 @@ def split_of_bytes(folder, i):
     path = folder / f"f{i}"
     path.write_bytes(f"content {i}".encode())
     return split_of(path)
+
+
+def test_eval_age_on_a_file_without_ages_says_what_it_needs(shared_data, capsys):
+    from workbench.cli import main
+
+    labels = shared_data / "faces" / "labelled" / "identities.csv"
+    assert main(["eval", "age", "--labels", str(labels), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "needs 'file' and 'age' columns" in error and "cannot be measured" in error
