@@ -76,8 +76,7 @@ def collect_features(labels: Path, root: Path | None = None, workers: int = 1,
     """
     from workbench.eval.age import read_age_labels
     from workbench.eval.cache import default_cache_dir
-    from workbench.faces.analyze import Task
-    from workbench.faces.analyze import _results as analyze_tasks
+    from workbench.faces.analyze import Task, analyze_tasks
     from workbench.faces.engine import FaceEngine
     from workbench.progress import progress_bar
 

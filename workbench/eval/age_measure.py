@@ -42,8 +42,7 @@ def estimate_ages(images: list[Path], settings: FaceSettings | None = None, work
         workers: processes, each loading the models once.
         progress: show a progress bar.
     """
-    from workbench.faces.analyze import Task
-    from workbench.faces.analyze import _results as analyze_tasks
+    from workbench.faces.analyze import Task, analyze_tasks
     from workbench.progress import progress_bar
 
     settings = settings or FaceSettings()

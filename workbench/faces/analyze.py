@@ -66,8 +66,14 @@ def _analyze(task: Task) -> tuple[str, Faces | None, str | None]:
     return task.evidence_id, faces, None
 
 
-def _results(tasks: list[Task], settings: FaceSettings, run_id: str, workers: int
-             ) -> Iterator[tuple[str, Faces | None, str | None]]:
+def analyze_tasks(tasks: list[Task], settings: FaceSettings, run_id: str, workers: int
+                  ) -> Iterator[tuple[str, Faces | None, str | None]]:
+    """``(evidence id, faces or None, error or None)`` for each task, in task order.
+
+    The worker code of ``analyze``: the pixels through the ingest loader, then
+    ``FaceEngine.analyze_image``. Measurements (``workbench eval age``) use it too, so
+    their figures are the figures of what a case stores.
+    """
     from workbench.parallel import process_pool, stop_on_signals
 
     if workers <= 1:
@@ -145,7 +151,7 @@ def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings 
                 batch.clear(), batch_ids.clear(), batch_errors.clear()
 
         try:
-            for evidence_id, faces, error in _results(tasks, settings, run.id, workers):
+            for evidence_id, faces, error in analyze_tasks(tasks, settings, run.id, workers):
                 batch_ids.append(evidence_id)
                 if error is not None:
                     batch_errors[evidence_id] = errors[evidence_id] = error
