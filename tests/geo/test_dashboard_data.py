@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from workbench import settings
 from workbench.apps import overview_data as data
 from workbench.geo import assets
 
@@ -168,7 +169,7 @@ def test_dashboard_preheats_by_default_and_a_cold_kernel_does_not_wait(monkeypat
     # Outside a pre-heated Voila kernel the notebook must not block, nor signal readiness.
     ready = tmp_path / "ready"
     monkeypatch.delenv(overview.VOILA_PREHEAT_ENV, raising=False)
-    monkeypatch.setenv(overview.READY_ENV, str(ready))
+    monkeypatch.setenv(settings.DASHBOARD_READY, str(ready))
     start = time.perf_counter()
     overview.wait_for_visit()
     assert time.perf_counter() - start < 0.5 and not ready.exists()

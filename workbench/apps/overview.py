@@ -20,11 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from workbench import settings
 from workbench.apps import overview_data as data
-from workbench.apps.serve import READY_ENV  # the file serve waits for: a kernel is ready
 from workbench.errors import CaseError
 
-CASE_ENV = "WORKBENCH_CASE"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 # Output metadata key: the workbench Voila template writes such HTML outputs into the page.
 STATIC_FLAG = "workbench_static"
@@ -106,7 +105,7 @@ def open_case_readonly(path: str | os.PathLike[str]) -> Any:
     from workbench.store import Case
 
     if not str(path):
-        raise CaseError(f"no case given: set {CASE_ENV}=/path/to/case before starting Voila, "
+        raise CaseError(f"no case given: set {settings.CASE}=/path/to/case before starting Voila, "
                         "or run `workbench dashboard CASE_DIR`")
     return Case.open(Path(path))
 
@@ -255,7 +254,7 @@ def wait_for_visit() -> None:
 
     warm_up()
 
-    ready = os.environ.get(READY_ENV)
+    ready = settings.read(settings.DASHBOARD_READY)
     if ready:
         # Tells `workbench dashboard` that a visit will now be fast (it prints the URL).
         Path(ready).touch()

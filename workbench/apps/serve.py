@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench import settings
 from workbench.errors import CaseError, WorkbenchError
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -34,7 +35,6 @@ DASHBOARD = REPO / "dashboards" / "case_overview.ipynb"
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
 TEMPLATE = "workbench"
 # File a pre-heated kernel creates when it waits for a visit (see overview.wait_for_visit).
-READY_ENV = "WORKBENCH_DASHBOARD_READY"
 HOST = "127.0.0.1"
 # How long `workbench dashboard` waits for its pre-heated kernel before printing the URL.
 READY_WAIT_S = 120.0
@@ -135,7 +135,7 @@ def _die_with_parent() -> None:
 def dashboard_env(case_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for Voila: the case path and where the workbench template lives."""
     env = dict(os.environ if base is None else base)
-    env["WORKBENCH_CASE"] = str(case_dir)
+    env[settings.CASE] = str(case_dir)
     env["JUPYTER_PATH"] = os.pathsep.join(
         p for p in (str(JUPYTER_DATA), env.get("JUPYTER_PATH", "")) if p)
     return env
@@ -179,7 +179,7 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
     env = dashboard_env(case_path)
     ready_dir = Path(tempfile.mkdtemp(prefix="workbench-dashboard-"))  # mode 0700
     ready_file = ready_dir / "ready"
-    env[READY_ENV] = str(ready_file)
+    env[settings.DASHBOARD_READY] = str(ready_file)
     config = write_server_config(ready_dir, {
         "token": token, "case": str(case_path), "notebook": str(DASHBOARD), "port": port,
         "host": HOST, "template": TEMPLATE, "folder": str(ready_dir), "preheat": preheat,

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench import settings
 from workbench.auth.passwords import read_password_file
 from workbench.auth.users import ROLES, UserError, authenticate, get_user, has_users
 from workbench.errors import WorkbenchError
@@ -129,8 +130,7 @@ def resolve(case: Case) -> Actor:
     user = _from_session(case)
     if user is not None:
         return user
-    name, password_file = os.environ.get("WORKBENCH_USER"), os.environ.get(
-        "WORKBENCH_PASSWORD_FILE")
+    name, password_file = settings.read(settings.USER), settings.read(settings.PASSWORD_FILE)
     if name and password_file:
         try:
             found = authenticate(case, name, read_password_file(password_file))
@@ -149,7 +149,7 @@ def actor_for(case: Case) -> Actor:
 
 
 def sessions_dir() -> Path:
-    return Path(os.environ.get("WORKBENCH_SESSIONS") or Path.home() / ".workbench" /
+    return Path(settings.read(settings.SESSIONS) or Path.home() / ".workbench" /
                 "sessions").expanduser()
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from workbench import settings
 from workbench.cli._output import print_json_lines, print_table
 
 REGISTRY_HELP = ("registry folder or postgresql:// URL (default: $WORKBENCH_REGISTRY, "
@@ -129,8 +129,7 @@ def _import(args: argparse.Namespace) -> int:
                 report.update(importers.add_photos(registry, found, _embedder(False)))
         report["registry"] = registry.location
         report["total_records"] = registry.count()
-        cases = args.reverse or [c for c in os.environ.get("WORKBENCH_CASES", "").split(
-            os.pathsep) if c]
+        cases = args.reverse or settings.case_paths()
         if cases:
             report["reverse"] = _reverse(registry, report, cases)
     print(json.dumps(report, indent=2, default=str))

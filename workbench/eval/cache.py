@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench import settings
 from workbench.eval.embedders import Embedder
 from workbench.parallel import process_pool, stop_on_signals
 from workbench.progress import progress_bar
@@ -22,7 +23,7 @@ from workbench.progress import progress_bar
 
 def default_cache_dir() -> Path:
     """``$WORKBENCH_CACHE`` or ``~/.cache/workbench``, plus ``eval-embeddings``."""
-    base = os.environ.get("WORKBENCH_CACHE") or Path.home() / ".cache" / "workbench"
+    base = settings.read(settings.CACHE) or Path.home() / ".cache" / "workbench"
     return Path(base) / "eval-embeddings"
 
 

@@ -14,19 +14,16 @@ countries (Natural Earth 1:110m, public domain) drawn from a file shipped in the
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from workbench import settings
 from workbench.errors import WorkbenchError
 
 WORLD_OUTLINE = Path(__file__).resolve().parent / "data" / "world_110m.json"
-TILE_URL_ENV = "WORKBENCH_TILE_URL"
-TILE_ATTRIBUTION_ENV = "WORKBENCH_TILE_ATTRIBUTION"
-TILE_MAX_ZOOM_ENV = "WORKBENCH_TILE_MAX_ZOOM"
 
 
 class BasemapError(WorkbenchError):
@@ -66,13 +63,14 @@ class TileSettings:
     @classmethod
     def from_env(cls, environ: Any = None) -> TileSettings:
         """Settings from ``WORKBENCH_TILE_*`` variables (unset: offline outline only)."""
-        env = os.environ if environ is None else environ
-        url = (env.get(TILE_URL_ENV) or "").strip() or None
+        url = (settings.read(settings.TILE_URL, environ) or "").strip() or None
         try:
-            max_zoom = int(env.get(TILE_MAX_ZOOM_ENV) or 18)
+            max_zoom = int(settings.read(settings.TILE_MAX_ZOOM, environ) or 18)
         except ValueError as error:
-            raise BasemapError(f"{TILE_MAX_ZOOM_ENV} must be an integer zoom level") from error
-        return cls(url=url, attribution=env.get(TILE_ATTRIBUTION_ENV, "") or "", max_zoom=max_zoom)
+            raise BasemapError(f"{settings.TILE_MAX_ZOOM} must be an integer zoom level"
+                               ) from error
+        return cls(url=url, attribution=settings.read(settings.TILE_ATTRIBUTION, environ) or "",
+                   max_zoom=max_zoom)
 
 
 @lru_cache(maxsize=1)

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench import settings
 from workbench.missing.lookup import Candidate, FaceQuery
 from workbench.missing.records import RegistryError
 from workbench.missing.store import Registry
 from workbench.types import utc_now
 
-ENV_ALERTS = "WORKBENCH_ALERTS"
 NOTE = ("This is a lead for a trained person to check against the record, "
         "never an identification.")
 
@@ -84,7 +84,7 @@ class AlertSettings:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> AlertSettings | None:
         """From a JSON file (or ``$WORKBENCH_ALERTS``); None when nothing is configured."""
-        where = path or os.environ.get(ENV_ALERTS)
+        where = path or settings.read(settings.ALERTS)
         if not where:
             return None
         try:

@@ -20,15 +20,14 @@ Air-gapped sites never configure it: without ``base_url`` (or the environment va
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workbench import settings
 from workbench.missing.records import RegistryError
 
-ENV_URL = "WORKBENCH_NAMUS_URL"
 SEARCH_PATH = "/api/CaseSets/NamUs/MissingPersons/Search"
 CASE_PATH = "/api/CaseSets/NamUs/MissingPersons/Cases/{id}"
 STATES_PATH = "/api/CaseSets/NamUs/States"
@@ -72,7 +71,7 @@ class NamUsSettings:
 
 def settings_from_env(base_url: str | None = None, **overrides: Any) -> NamUsSettings | None:
     """Settings from ``base_url`` or ``$WORKBENCH_NAMUS_URL``; None when neither is set."""
-    url = base_url or os.environ.get(ENV_URL)
+    url = base_url or settings.read(settings.NAMUS_URL)
     return NamUsSettings(base_url=url.rstrip("/"), **overrides) if url else None
 
 

@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from workbench import settings
 from workbench.missing.index import IndexSettings, VectorIndex
 from workbench.missing.records import MissingPerson, RegistryError, RegistryPhoto
 from workbench.types import utc_now
 
-ENV_VAR = "WORKBENCH_REGISTRY"
 DEFAULT_DIR = Path("~/.workbench/registry")
 DB_NAME = "registry.db"
 
@@ -51,7 +51,7 @@ class PhotoMatch:
 
 def default_location() -> str:
     """``$WORKBENCH_REGISTRY`` or ``~/.workbench/registry``."""
-    return os.environ.get(ENV_VAR) or str(DEFAULT_DIR.expanduser())
+    return settings.read(settings.REGISTRY) or str(DEFAULT_DIR.expanduser())
 
 
 def open_registry(location: str | os.PathLike[str] | None = None,

@@ -8,12 +8,12 @@ can catch a map before Leaflet has laid it out.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from workbench import settings
 from workbench.errors import WorkbenchError
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -32,7 +32,7 @@ class PdfError(WorkbenchError):
 
 def chromium_path() -> str:
     """``$WORKBENCH_CHROMIUM`` or Debian's Chromium; never downloads a browser."""
-    for candidate in (os.environ.get("WORKBENCH_CHROMIUM"), *CHROMIUM_CANDIDATES,
+    for candidate in (settings.read(settings.CHROMIUM), *CHROMIUM_CANDIDATES,
                       shutil.which("chromium")):
         if candidate and Path(candidate).is_file():
             return candidate
