@@ -62,6 +62,8 @@ class PersonRegions:
     method: str
     polygons: dict[str, list[np.ndarray]]
     body: np.ndarray
+    # the tie's centre line (narrower than the tie region): where a tie, if worn, must be
+    tie_core: np.ndarray | None = None
 
 
 def _frame(pose: Pose, face_centre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -144,6 +146,7 @@ def pose_polygons(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
         # the shirt in a jacket's V, either side of the tie
         "shirt": [vee(-1), vee(1)],
         "tie": [r(-0.045, 0.045, top + 0.04, top + 0.3)],
+        "tie_core": [r(-0.018, 0.018, top + 0.04, top + 0.3)],
         # either side of the tie, below where a jacket's V closes over a jumper
         "jumper": [r(-0.15, -0.05, top + 0.55, top + 0.8), r(0.05, 0.15, top + 0.55, top + 0.8)],
         # the jacket's fronts beside the lapels (chest, well inside the arms)
@@ -254,6 +257,12 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
 
         polygons = {item: item_polygons(anchor, item) for item in ITEMS}
         method = "face-unmasked" if unmasked else "face"
+    if method == "pose":
+        # The lower garment is placed by face geometry clipped by the mask: hips found on
+        # a seated or cut-off body wander, and no real photo here is labelled for it.
+        from workbench.uniforms.regions import item_polygons as face_polygons
+
+        polygons["lower"] = face_polygons(anchor, "lower")
     if "blazer_outer" in polygons:
         outer = polygons.pop("blazer_outer")
         raw, frac = _rasterise(outer, shape)
@@ -261,6 +270,8 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
             # Both outer fronts in view and on the person: a jumper or waistcoat may fill
             # the inner fronts, so the outermost layer is read out there.
             polygons["blazer"] = outer + polygons["blazer"][2:]
+    core = polygons.pop("tie_core", None)
+    tie_core = (_rasterise(core, shape)[0] & body) if core else None
     regions: dict[str, Region] = {}
     for item in ITEMS:
         raw, frac = _rasterise(polygons.get(item, []), shape)
@@ -271,7 +282,8 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
         visible = frac if cut.sum() >= MIN_PIXELS and kept >= 0.3 else 0.0
         regions[item] = Region(item=item, mask=cut, visible_fraction=visible,
                                min_visible=0.05 if method == "pose" else 0.3)
-    return PersonRegions(regions=regions, method=method, polygons=polygons, body=body)
+    return PersonRegions(regions=regions, method=method, polygons=polygons, body=body,
+                         tie_core=tie_core)
 
 
 def face_layout(anchor: FaceAnchor, shape: tuple[int, int]) -> dict[str, Region]:

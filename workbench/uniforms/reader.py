@@ -49,7 +49,8 @@ UNIFORM_TIE = 2.6
 UNIFORM_OUTER = 2.2
 # Real fabric at photo resolution is mostly plain: seams, lapel edges and folds cross
 # small regions, so texture must be stronger than on the drawn garments to be called.
-REAL_PATTERN = PatternSettings(plain_energy=12.0)
+REAL_PATTERN = PatternSettings(plain_energy=16.0)
+MIN_PATTERN_SIDE = 14
 
 
 # Two colours closer than this (CIE94, kL=2) are taken as the same fabric when layers are
@@ -78,8 +79,13 @@ def _measure_pixels(lab: np.ndarray, pixels: np.ndarray, mask: np.ndarray, visib
     rect = largest_rectangle(mask)
     pattern, pconf = None, 0.0
     if rect is not None:
-        result = classify_pattern(lab[rect], REAL_PATTERN)
-        pattern, pconf = result.pattern, result.confidence
+        patch = lab[rect]
+        if min(patch.shape[:2]) < MIN_PATTERN_SIDE:
+            # too few pixels across to see a weave: plain, said without conviction
+            pattern, pconf = "plain", 0.3
+        else:
+            result = classify_pattern(patch, REAL_PATTERN)
+            pattern, pconf = result.pattern, result.confidence
     centre = np.array(colours[0].lab) if colours else None
     return _Measure(colours, centre, pattern, pconf, skin_share, visible)
 
@@ -135,6 +141,13 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
         keep = _away_from(px, shirt.lab)
         # over the whole strip: an open collar's skin is no tie
         cues["strip_other"] = float(keep.sum()) / max(int(r.mask.sum()), 1)
+        core = pr.tie_core
+        if core is not None and core.sum() >= 6:
+            # a tie fills the centre line under the knot, whatever its width
+            core_px = lab[core]
+            core_keep = _away_from(core_px, shirt.lab) & ~wide[core]
+            cues["core_other"] = float(core_keep.mean())
+            cues["strip_other"] = max(cues["strip_other"], cues["core_other"])
         tie_px = px[keep] if keep.sum() >= 8 else px
         measures["tie"] = _measure_pixels(lab, tie_px, r.mask, r.visible_fraction, 0.0)
     if regions["jumper"].visible:
