@@ -61,13 +61,17 @@ def test_pose_regions_follow_the_layers_and_stay_on_the_person() -> None:
         assert not (region.mask & head_mask(np.array(face), (H, W))).any()
 
 
-def test_no_hips_no_lower_garment_and_portraits_cut_above_the_shoulders_use_the_face() -> None:
+def test_lower_garment_by_face_geometry_and_portraits_cut_above_the_shoulders_use_the_face(
+        ) -> None:
     mask = np.zeros((H, W), np.float32)
     face = (350.0, 60.0, 450.0, 180.0)
     _person(mask, 400, face)
+    anchor = FaceAnchor(chin=(400.0, 185.0), width=50.0, roll=0.0)
+    for hips in (True, False):                  # hips or not, the lower garment hangs the same
+        pr = person_regions(mask, _pose(400, 230, 100, hips=hips), np.array(face), anchor)
+        assert pr.regions["lower"].visible
+        assert abs(_centroid(pr.regions["lower"].mask)[1] - (185 + 3.8 * 50)) < 10
     anchor = FaceAnchor(chin=(400.0, 185.0), width=100.0, roll=0.0)
-    pr = person_regions(mask, _pose(400, 230, 100, hips=False), np.array(face), anchor)
-    assert not pr.regions["lower"].visible
     below = _pose(400, H + 40, 100)                      # shoulders under the frame's edge
     assert not pose_usable(below, (H, W))
     fallback = person_regions(mask, below, np.array(face), anchor)
