@@ -2,7 +2,8 @@
 
 Read-only: it shows what analysts did and offers no decision buttons. Built from the SQL
 aggregates in :mod:`workbench.apps.overview_data` and the offline map of
-:mod:`workbench.geo.maps`; used by ``dashboards/case_overview.ipynb`` under Voila.
+:mod:`workbench.geo.maps`; used by the dashboard notebook under Voila
+(``workbench/apps/dashboards/case_overview.ipynb``, package data).
 
 Example:
     >>> from workbench.apps.overview import case_overview

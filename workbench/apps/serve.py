@@ -24,14 +24,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from workbench import settings
 from workbench.errors import CaseError, WorkbenchError
 
-REPO = Path(__file__).resolve().parent.parent.parent
-DASHBOARD = REPO / "dashboards" / "case_overview.ipynb"
+# Package data (pyproject's package-data), so a wheel install serves the same notebook as a
+# checkout; dashboards/ at the repository root links here for people browsing the repo.
+DASHBOARD = Path(str(files("workbench.apps").joinpath("dashboards", "case_overview.ipynb")))
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
 TEMPLATE = "workbench"
 # File a pre-heated kernel creates when it waits for a visit (see overview.wait_for_visit).
