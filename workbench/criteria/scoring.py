@@ -124,12 +124,12 @@ def score_case(
     copy = copy_rules_into_case(case, ruleset)
     if threshold is not None:
         set_threshold(case, threshold)
-    run = case.start_run(Run.start(
+    run = Run.start(
         "score", models={"rules": ruleset.version_id},
         params={"rules_source": ruleset.source, "rules_copy": str(copy.relative_to(case.path)),
                 "rules_sha256": ruleset.sha256, "rules_version": ruleset.version},
-    ))
-    try:
+    )
+    with case.recording(run) as rec:
         t0 = time.perf_counter()
         inputs = build_inputs(case, ruleset)
         t1 = time.perf_counter()
@@ -137,20 +137,16 @@ def score_case(
         t2 = time.perf_counter()
         case.add_hits(hits, replace={"kind": "criterion"})
         t3 = time.perf_counter()
-    except BaseException:
-        case.finish_run(run.id, status="failed")
-        raise
-    current = get_threshold(case)
-    result = ScoreResult(
-        run_id=run.id, rules_version=ruleset.version_id, rules_copy=str(copy),
-        faces=len(inputs.faces), images=inputs.n_images, hits=len(hits),
-        by_rule=dict(Counter(h.source for h in hits)),
-        queued=sum(h.score >= current for h in hits), threshold=current,
-        seconds=round(t3 - t0, 3),
-        timings={"read": round(t1 - t0, 3), "evaluate": round(t2 - t1, 3),
-                 "store": round(t3 - t2, 3)},
-        without_explicit_scan=int(np.isnan(inputs.signal("explicit")).sum()),
-    )
-    case.finish_run(run.id, summary={"hits": result.hits, "queued": result.queued,
-                                     "by_rule": result.by_rule})
+        current = get_threshold(case)
+        result = ScoreResult(
+            run_id=run.id, rules_version=ruleset.version_id, rules_copy=str(copy),
+            faces=len(inputs.faces), images=inputs.n_images, hits=len(hits),
+            by_rule=dict(Counter(h.source for h in hits)),
+            queued=sum(h.score >= current for h in hits), threshold=current,
+            seconds=round(t3 - t0, 3),
+            timings={"read": round(t1 - t0, 3), "evaluate": round(t2 - t1, 3),
+                     "store": round(t3 - t2, 3)},
+            without_explicit_scan=int(np.isnan(inputs.signal("explicit")).sum()),
+        )
+        rec.summary.update(hits=result.hits, queued=result.queued, by_rule=result.by_rule)
     return result

@@ -47,11 +47,11 @@ def scan_explicit(
     todo = [e for e in case.iter_evidence() if force or e.id not in done]
     detector.load()  # fail early with ModelMissing, before a run is recorded
     models = {detector.name: detector.version()}
-    run = case.start_run(Run.start("explicit", models=models, params={"force": force}))
+    run = Run.start("explicit", models=models, params={"force": force})
     scored = failed = 0
     pending: list[tuple[str, str, float, dict[str, Any]]] = []
-    bar = progress_bar(len(todo), "explicit-content scan", enabled=progress, unit="image")
-    try:
+    with case.recording(run) as rec, progress_bar(
+            len(todo), "explicit-content scan", enabled=progress, unit="image") as bar:
         for evidence in todo:
             try:
                 # The ingest loader: HEIC, zip members and frames, upright like the faces.
@@ -69,12 +69,7 @@ def scan_explicit(
                 write_signals(case, pending, run.id)
                 pending.clear()
         write_signals(case, pending, run.id)
-    except BaseException:
-        case.finish_run(run.id, status="interrupted")
-        raise
-    finally:
-        bar.close()
-    case.finish_run(run.id, summary={"scored": scored, "failed": failed})
+        rec.summary.update(scored=scored, failed=failed)
     return ScanResult(run_id=run.id, scored=scored, skipped=len(done) if not force else 0,
                       failed=failed)
 

@@ -133,41 +133,40 @@ def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings 
                 tasks.append(Task(item.id, case.pixels_path(item)))
             except CaseError as error:
                 errors[item.id] = str(error)
-        run = case.start_run(engine.new_run(workers=workers, pending=len(pending)))
-        summary["run_id"] = run.id
-        if errors:
-            save_faces(case, Faces.empty(run_id=run.id), list(errors), signature, errors)
-        status = "interrupted"
-        bar = progress_bar(len(tasks), "faces", enabled=progress, unit="image")
-        batch: list[Faces] = []
-        batch_ids: list[str] = []
-        batch_errors: dict[str, str] = {}
+        run = engine.new_run(workers=workers, pending=len(pending))
+        with case.recording(run) as rec:
+            rec.summarize = lambda: {k: summary[k] for k in ("analysed", "skipped", "faces")
+                                     } | {"errors": len(errors)}
+            summary["run_id"] = run.id
+            if errors:
+                save_faces(case, Faces.empty(run_id=run.id), list(errors), signature, errors)
+            bar = progress_bar(len(tasks), "faces", enabled=progress, unit="image")
+            batch: list[Faces] = []
+            batch_ids: list[str] = []
+            batch_errors: dict[str, str] = {}
 
-        def flush() -> None:
-            if batch_ids:
-                merged = Faces.merge(batch) if batch else Faces.empty(run_id=run.id)
-                merged.run_id = run.id
-                summary["faces"] += save_faces(case, merged, batch_ids, signature, batch_errors)
-                batch.clear(), batch_ids.clear(), batch_errors.clear()
+            def flush() -> None:
+                if batch_ids:
+                    merged = Faces.merge(batch) if batch else Faces.empty(run_id=run.id)
+                    merged.run_id = run.id
+                    summary["faces"] += save_faces(case, merged, batch_ids, signature, batch_errors)
+                    batch.clear(), batch_ids.clear(), batch_errors.clear()
 
-        try:
-            for evidence_id, faces, error in analyze_tasks(tasks, settings, run.id, workers):
-                batch_ids.append(evidence_id)
-                if error is not None:
-                    batch_errors[evidence_id] = errors[evidence_id] = error
-                elif faces is not None and len(faces):
-                    batch.append(faces)
-                summary["analysed"] += 1
-                bar.update(1)
-                if len(batch_ids) >= BATCH:
-                    flush()
-            status = "done"
-        finally:
-            flush()  # keep every finished item, even when interrupted
-            bar.close()
-            summary["errors"] = errors
-            case.finish_run(run.id, status=status, summary={
-                k: summary[k] for k in ("analysed", "skipped", "faces")} | {"errors": len(errors)})
+            try:
+                for evidence_id, faces, error in analyze_tasks(tasks, settings, run.id, workers):
+                    batch_ids.append(evidence_id)
+                    if error is not None:
+                        batch_errors[evidence_id] = errors[evidence_id] = error
+                    elif faces is not None and len(faces):
+                        batch.append(faces)
+                    summary["analysed"] += 1
+                    bar.update(1)
+                    if len(batch_ids) >= BATCH:
+                        flush()
+            finally:
+                flush()  # keep every finished item, even when interrupted
+                bar.close()
+                summary["errors"] = errors
         return summary
     finally:
         if own:

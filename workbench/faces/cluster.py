@@ -168,21 +168,21 @@ def cluster_case(case: Case, faces: Faces, threshold: float | None = None,
     """
     if threshold is None:
         threshold = default_threshold(faces.embedding_key)
-    run = case.start_run(Run.start("faces.cluster", models={"embedding": faces.embedding_key},
-                                   params={"threshold": threshold, "method": method,
-                                           "faces": len(faces)}))
-    labels = cluster_faces(faces, threshold, method)
-    ids = _face_ids(faces)
-    prefix = run.id[:8]
-    cluster_ids = [f"cl-{prefix}-{k:04d}" for k in labels]
-    with case.transaction() as conn:
-        conn.executemany("UPDATE faces SET cluster_id=? WHERE id=?",
-                         list(zip(cluster_ids, ids.tolist(), strict=True)))
-    sizes = np.bincount(labels) if len(labels) else np.empty(0, int)
-    summary = {"clusters": int(len(sizes)), "multi_face_clusters": int(np.sum(sizes > 1)),
-               "largest": int(sizes.max()) if len(sizes) else 0, "threshold": float(threshold)}
-    case.finish_run(run.id, summary=summary)
-    return {"run_id": run.id, **summary}
+    run = Run.start("faces.cluster", models={"embedding": faces.embedding_key},
+                    params={"threshold": threshold, "method": method, "faces": len(faces)})
+    with case.recording(run) as rec:
+        labels = cluster_faces(faces, threshold, method)
+        ids = _face_ids(faces)
+        prefix = run.id[:8]
+        cluster_ids = [f"cl-{prefix}-{k:04d}" for k in labels]
+        with case.transaction() as conn:
+            conn.executemany("UPDATE faces SET cluster_id=? WHERE id=?",
+                             list(zip(cluster_ids, ids.tolist(), strict=True)))
+        sizes = np.bincount(labels) if len(labels) else np.empty(0, int)
+        rec.summary.update(clusters=int(len(sizes)), multi_face_clusters=int(np.sum(sizes > 1)),
+                           largest=int(sizes.max()) if len(sizes) else 0,
+                           threshold=float(threshold))
+    return {"run_id": run.id, **rec.summary}
 
 
 def case_clusters(case: Case) -> Any:

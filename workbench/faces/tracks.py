@@ -151,29 +151,29 @@ def track_case(case: Case, faces: Faces, settings: TrackSettings | None = None,
                         "WHERE kind='video_frame'").set_index("id")
     ids = _face_ids(faces)
     in_video = np.array([e in frames.index for e in faces.evidence_id], dtype=bool)
-    run = case.start_run(Run.start("faces.track", models={"embedding": faces.embedding_key},
-                                   params={**asdict(s), "fps": fps}))
-    updates: list[tuple[str, str]] = []
-    n_tracks = 0
-    for parent in frames["parent_id"].dropna().unique():
-        mask = in_video & np.array([frames.at[e, "parent_id"] == parent if in_video[i] else False
-                                    for i, e in enumerate(faces.evidence_id)])
-        if not mask.any():
-            continue
-        sub = faces[mask]
-        times = np.array([frames.at[e, "frame_time_s"] for e in sub.evidence_id], dtype=float)
-        distinct = np.unique(times)
-        step = 1.0 / fps if fps else (np.min(np.diff(distinct)) if len(distinct) > 1 else 1.0)
-        index = np.round((times - distinct[0]) / step).astype(int)
-        labels = track_faces(sub, index, s)
-        for face_id, label in zip(ids[mask], labels, strict=True):
-            updates.append((f"tr-{run.id[:8]}-{n_tracks + label:04d}", face_id))
-        n_tracks += int(labels.max()) + 1
-    with case.transaction() as conn:
-        conn.executemany("UPDATE faces SET track_id=? WHERE id=?", updates)
-    summary = {"tracks": n_tracks, "faces": len(updates)}
-    case.finish_run(run.id, summary=summary)
-    return {"run_id": run.id, **summary}
+    run = Run.start("faces.track", models={"embedding": faces.embedding_key},
+                    params={**asdict(s), "fps": fps})
+    with case.recording(run) as rec:
+        updates: list[tuple[str, str]] = []
+        n_tracks = 0
+        for parent in frames["parent_id"].dropna().unique():
+            mask = in_video & np.array([frames.at[e, "parent_id"] == parent if in_video[i] else False
+                                        for i, e in enumerate(faces.evidence_id)])
+            if not mask.any():
+                continue
+            sub = faces[mask]
+            times = np.array([frames.at[e, "frame_time_s"] for e in sub.evidence_id], dtype=float)
+            distinct = np.unique(times)
+            step = 1.0 / fps if fps else (np.min(np.diff(distinct)) if len(distinct) > 1 else 1.0)
+            index = np.round((times - distinct[0]) / step).astype(int)
+            labels = track_faces(sub, index, s)
+            for face_id, label in zip(ids[mask], labels, strict=True):
+                updates.append((f"tr-{run.id[:8]}-{n_tracks + label:04d}", face_id))
+            n_tracks += int(labels.max()) + 1
+        with case.transaction() as conn:
+            conn.executemany("UPDATE faces SET track_id=? WHERE id=?", updates)
+        rec.summary.update(tracks=n_tracks, faces=len(updates))
+    return {"run_id": run.id, **rec.summary}
 
 
 def track_video(path: str, analyze: Any, step: int = 1, max_frames: int | None = None,

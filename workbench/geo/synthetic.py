@@ -52,56 +52,57 @@ def populate_synthetic_case(
     rnd = random.Random(seed)
     media = case.path / "synthetic_media"
     media.mkdir(exist_ok=True)
-    run = case.start_run(Run.start("synthetic", params={"n_items": n_items, "seed": seed}))
-    start = datetime(2024, 3, 1, tzinfo=UTC)
-    counts = {"evidence": 0, "geotagged": 0, "hits": 0, "flagged": 0, "reviews": 0}
-    hit_rows: list[tuple[Any, ...]] = []
-    review_rows: list[tuple[Any, ...]] = []
-    with case.transaction() as conn:
-        for i in range(n_items):
-            if i < n_images:
-                path = media / f"img_{i:05d}.jpg"
-                sha = hashlib.sha256(_image(path, seed * 100_000 + i)).hexdigest()
-            else:
-                path = media / f"missing_{i:05d}.jpg"  # a row only; no file behind it
-                sha = hashlib.sha256(f"synthetic-{seed}-{i}".encode()).hexdigest()
-            record: dict[str, Any] = {
-                "id": sha, "kind": "image", "format": "JPEG", "width": 96, "height": 72,
-                "captured_at": (start + timedelta(minutes=rnd.randrange(60 * 24 * 30)))
-                .isoformat(),
-                "metadata": {"synthetic": True},
-            }
-            if rnd.random() < geotag_rate:
-                lat, lon = rnd.choice(CENTRES)
-                record["lat"] = round(lat + rnd.gauss(0, 0.05), 6)
-                record["lon"] = round(lon + rnd.gauss(0, 0.08), 6)
-                counts["geotagged"] += 1
-            case.add_evidence(record, str(path), run_id=run.id)
-            counts["evidence"] += 1
-            if rnd.random() >= hit_rate:
-                continue
-            counts["flagged"] += 1
-            for n in range(rnd.choice((1, 1, 2))):
-                kind = rnd.choice(("criterion", "criterion", "hash", "registry"))
-                source = {"criterion": rnd.choice(CRITERIA), "hash": "vics-demo-list",
-                          "registry": "missing-registry"}[kind]
-                score = round(rnd.uniform(0.3, 1.0), 3)
-                hit_rows.append((f"{sha[:16]}-{n}", sha, kind, source, score,
-                                 json.dumps([{"name": "synthetic", "value": score,
-                                              "fired": True, "detail": ""}]),
-                                 run.id, run.started_at.isoformat()))
-                counts["hits"] += 1
-            if rnd.random() < 0.4:
-                review_rows.append((f"{sha}:synthetic", sha, rnd.choice(DECISIONS), "",
-                                    "synthetic", start.isoformat(), sha))
-                counts["reviews"] += 1
-        conn.executemany(
-            "INSERT INTO hits (id, evidence_id, kind, source, score, conditions, run_id, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", hit_rows)
-        conn.executemany(
-            "INSERT INTO reviews (item_key, evidence_id, decision, note, who, at, evidence_sha) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", review_rows)
-    case.finish_run(run.id, summary=counts)
+    run = Run.start("synthetic", params={"n_items": n_items, "seed": seed})
+    with case.recording(run) as rec:
+        start = datetime(2024, 3, 1, tzinfo=UTC)
+        counts = {"evidence": 0, "geotagged": 0, "hits": 0, "flagged": 0, "reviews": 0}
+        hit_rows: list[tuple[Any, ...]] = []
+        review_rows: list[tuple[Any, ...]] = []
+        with case.transaction() as conn:
+            for i in range(n_items):
+                if i < n_images:
+                    path = media / f"img_{i:05d}.jpg"
+                    sha = hashlib.sha256(_image(path, seed * 100_000 + i)).hexdigest()
+                else:
+                    path = media / f"missing_{i:05d}.jpg"  # a row only; no file behind it
+                    sha = hashlib.sha256(f"synthetic-{seed}-{i}".encode()).hexdigest()
+                record: dict[str, Any] = {
+                    "id": sha, "kind": "image", "format": "JPEG", "width": 96, "height": 72,
+                    "captured_at": (start + timedelta(minutes=rnd.randrange(60 * 24 * 30)))
+                    .isoformat(),
+                    "metadata": {"synthetic": True},
+                }
+                if rnd.random() < geotag_rate:
+                    lat, lon = rnd.choice(CENTRES)
+                    record["lat"] = round(lat + rnd.gauss(0, 0.05), 6)
+                    record["lon"] = round(lon + rnd.gauss(0, 0.08), 6)
+                    counts["geotagged"] += 1
+                case.add_evidence(record, str(path), run_id=run.id)
+                counts["evidence"] += 1
+                if rnd.random() >= hit_rate:
+                    continue
+                counts["flagged"] += 1
+                for n in range(rnd.choice((1, 1, 2))):
+                    kind = rnd.choice(("criterion", "criterion", "hash", "registry"))
+                    source = {"criterion": rnd.choice(CRITERIA), "hash": "vics-demo-list",
+                              "registry": "missing-registry"}[kind]
+                    score = round(rnd.uniform(0.3, 1.0), 3)
+                    hit_rows.append((f"{sha[:16]}-{n}", sha, kind, source, score,
+                                     json.dumps([{"name": "synthetic", "value": score,
+                                                  "fired": True, "detail": ""}]),
+                                     run.id, run.started_at.isoformat()))
+                    counts["hits"] += 1
+                if rnd.random() < 0.4:
+                    review_rows.append((f"{sha}:synthetic", sha, rnd.choice(DECISIONS), "",
+                                        "synthetic", start.isoformat(), sha))
+                    counts["reviews"] += 1
+            conn.executemany(
+                "INSERT INTO hits (id, evidence_id, kind, source, score, conditions, run_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", hit_rows)
+            conn.executemany(
+                "INSERT INTO reviews (item_key, evidence_id, decision, note, who, at, evidence_sha) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", review_rows)
+        rec.summary.update(counts)
     return counts
 
 

@@ -362,13 +362,14 @@ def match_case(case: Case, list_ids: Iterable[str] | None = None) -> list[Hit]:
 
     ids = list(list_ids) if list_ids is not None else None
     matcher = HashMatcher.from_case(case, ids)
-    run = case.start_run(Run.start("hashlist-match", params={"lists": ids or "all"}))
+    run = Run.start("hashlist-match", params={"lists": ids or "all"})
     hits: list[tuple[Hit, str]] = []
-    for row in case.db.execute("SELECT id, md5, sha1, pdq, pdq_quality FROM evidence"):
-        hits.extend(matcher.match(dict(row), run.id))
-    with case.transaction():
-        added = case.add_hits((h for h, _ in hits), (k for _, k in hits))
-    case.finish_run(run.id, summary={"hits": len(hits), "new_hits": added})
+    with case.recording(run) as rec:
+        for row in case.db.execute("SELECT id, md5, sha1, pdq, pdq_quality FROM evidence"):
+            hits.extend(matcher.match(dict(row), run.id))
+        with case.transaction():
+            added = case.add_hits((h for h, _ in hits), (k for _, k in hits))
+        rec.summary.update(hits=len(hits), new_hits=added)
     return [h for h, _ in hits]
 
 

@@ -141,12 +141,18 @@ def _ingest(case: Case, sources: Sequence[str | os.PathLike[str]], settings: Ing
     params = {"sources": [os.fspath(s) for s in sources], "fps": settings.fps,
               "scene_threshold": settings.scene_threshold, "max_pixels": settings.max_pixels,
               "hash_lists": list(settings.hash_lists)}
-    run = case.start_run(Run.start("ingest", models=_versions(), params=params))
+    run = Run.start("ingest", models=_versions(), params=params)
     report = IngestReport(run_id=run.id, hash_lists=[
         {"name": i.name, "rows": i.rows, "imported": i.imported, "duplicates": i.duplicates,
          "rejected": [[r.line, r.reason] for r in i.rejected]} for i in lists])
-    status = "failed"
-    try:
+
+    def summarize() -> dict[str, Any]:
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report.as_dict()
+
+    # Ctrl-C or SIGTERM (see workbench.parallel) arrive as KeyboardInterrupt: 'interrupted'
+    with case.recording(run) as rec:
+        rec.summarize = summarize
         items, rejections = expand_sources(sources, settings.zip_limits)
         seen = case.processed_paths()
         report.seen = len(items) + len(rejections)
@@ -179,13 +185,6 @@ def _ingest(case: Case, sources: Sequence[str | os.PathLike[str]], settings: Ing
                        matcher, run.id, report, bar, seen)
         finally:
             bar.close()
-        status = "done"
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (see workbench.parallel)
-        status = "interrupted"
-        raise
-    finally:
-        report.seconds = round(time.perf_counter() - started, 3)
-        case.finish_run(run.id, status=status, summary=report.as_dict())
     return report
 
 

@@ -119,15 +119,17 @@ def lookup_case(case: Any, registry: Registry, threshold: Threshold | None = Non
     if faces is None:
         faces, skipped = case_faces_for(case, registry.embedding_keys())
     threshold = threshold or default_threshold(faces.embedding_key or None)
-    run = case.start_run(Run.start(
+    run = Run.start(
         "registry.lookup", models={"embedding_key": faces.embedding_key},
         params={"registry": registry.location, "k": settings.k, "threshold": threshold.similarity,
                 "threshold_source": threshold.source, "store": settings.store,
                 "sex_min_confidence": settings.sex_min_confidence,
-                "age_sigmas": settings.age.sigmas, "age_margin": settings.age.margin_years}))
+                "age_sigmas": settings.age.sigmas, "age_margin": settings.age.margin_years})
     result = LookupResult(run, skipped_keys=skipped)
-    status = "failed"
-    try:
+    with case.recording(run) as rec:
+        rec.summarize = lambda: {
+            "faces": len(result.faces), "hits": len(result.hits),
+            "verified": len(result.verified), "skipped_other_keys": result.skipped_keys}
         keys = set(registry.embedding_keys())
         if faces.embedding_key and faces.embedding_key not in keys and len(faces):
             # Never compare across models: say so instead of returning nonsense.
@@ -144,11 +146,6 @@ def lookup_case(case: Any, registry: Registry, threshold: Threshold | None = Non
                     if cand.verified and on_verified is not None:
                         on_verified(case, query, cand)
             store_hits(case, result.hits)
-        status = "done"
-    finally:
-        case.finish_run(run.id, status, {
-            "faces": len(result.faces), "hits": len(result.hits),
-            "verified": len(result.verified), "skipped_other_keys": result.skipped_keys})
     return result
 
 
@@ -185,33 +182,34 @@ def reverse_search(registry: Registry, record_id: str, case_dirs: Sequence[str |
             if not len(faces) or photos is None:
                 continue
             cut = threshold or default_threshold(faces.embedding_key)
-            run = case.start_run(Run.start(
+            run = Run.start(
                 "registry.reverse", models={"embedding_key": faces.embedding_key},
                 params={"registry": registry.location, "record_id": record_id,
-                        "threshold": cut.similarity, "threshold_source": cut.source}))
-            hits: list[Hit] = []
-            queries = queries_from_faces(faces, photo_dates(case, list(faces.evidence_id)))
-            for query in queries:
-                passed = filter_records([record], query, settings, today)
-                if record.id not in passed:
-                    continue
-                sims = photos @ (query.embedding / max(np.linalg.norm(query.embedding), 1e-12))
-                best = int(np.argmax(sims))
-                similarity = float(sims[best])
-                verified = cut.decide(similarity)
-                conds = (*passed[record.id],
-                         Condition("similarity", round(similarity, 4), True,
-                                   f"cosine {similarity:.3f} to the record's photo {best + 1}"),
-                         Condition("verified", verified, verified,
-                                   f"threshold {cut.similarity:.3f} ({cut.source})"))
-                cand = Candidate(record, best, similarity, verified, cut.similarity, 0, conds)
-                found.append(ReverseMatch(str(case.path), query, cand))
-                if verified:
-                    hits.append(hit_for(cand, query, registry, run.id))
-                    if on_verified is not None:
-                        on_verified(case, query, cand)
-            store_hits(case, hits)
-            case.finish_run(run.id, "done", {"faces": len(queries), "hits": len(hits)})
+                        "threshold": cut.similarity, "threshold_source": cut.source})
+            with case.recording(run) as rec:
+                hits: list[Hit] = []
+                queries = queries_from_faces(faces, photo_dates(case, list(faces.evidence_id)))
+                for query in queries:
+                    passed = filter_records([record], query, settings, today)
+                    if record.id not in passed:
+                        continue
+                    sims = photos @ (query.embedding / max(np.linalg.norm(query.embedding), 1e-12))
+                    best = int(np.argmax(sims))
+                    similarity = float(sims[best])
+                    verified = cut.decide(similarity)
+                    conds = (*passed[record.id],
+                             Condition("similarity", round(similarity, 4), True,
+                                       f"cosine {similarity:.3f} to the record's photo {best + 1}"),
+                             Condition("verified", verified, verified,
+                                       f"threshold {cut.similarity:.3f} ({cut.source})"))
+                    cand = Candidate(record, best, similarity, verified, cut.similarity, 0, conds)
+                    found.append(ReverseMatch(str(case.path), query, cand))
+                    if verified:
+                        hits.append(hit_for(cand, query, registry, run.id))
+                        if on_verified is not None:
+                            on_verified(case, query, cand)
+                store_hits(case, hits)
+                rec.summary.update(faces=len(queries), hits=len(hits))
     found.sort(key=lambda m: -m.candidate.similarity)
     return found
 

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import re
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,46 +78,47 @@ def export_report(notebook: str | Path, fmt: str = "html", out: str | Path | Non
     if reveal and case is None:
         raise ReportError("--reveal needs the case to re-render thumbnails: pass --case")
     try:
-        run = case.start_run(Run.start("report", params={
+        recorded = case.recording(Run.start("report", params={
             "notebook": str(source), "format": fmt, "out": str(target), "reveal": reveal,
-        })) if case else None
-        shown = collect_shown(nb)
-        rows = manifest_rows(case, shown)
-        body = _thumbnails(_body_html(_clean(nb)), case, reveal)
-        body += audit_section(case)
-        audit_head = case.audit_head()[1] if case else None
-        info = PageInfo(
-            title=f"Case report: {case.name if case else source.stem}",
-            case_name=case.name if case else "(case not found)",
-            case_path=str(case.path) if case else "", notebook=source.name,
-            generated_by=case.actor().name if case else current_user(),
-            generated_at=utc_now().isoformat(timespec="seconds"),
-            code_version=code_version(), revealed=reveal, sidecar=target.name + ".sha256")
-        page = render_page(info, body, rows)
-        leaks = external_urls(page)
-        if leaks:
-            raise ReportError(f"the report would load {len(leaks)} external resources "
-                              f"({leaks[:3]}); inline them (maps: `workbench geo` assets) "
-                              "so it works offline")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "html":
-            target.write_text(page, encoding="utf-8")
-        else:
-            from workbench.reports.pdf import html_to_pdf
+        })) if case else nullcontext(None)
+        with recorded as rec:
+            shown = collect_shown(nb)
+            rows = manifest_rows(case, shown)
+            body = _thumbnails(_body_html(_clean(nb)), case, reveal)
+            body += audit_section(case)
+            audit_head = case.audit_head()[1] if case else None
+            info = PageInfo(
+                title=f"Case report: {case.name if case else source.stem}",
+                case_name=case.name if case else "(case not found)",
+                case_path=str(case.path) if case else "", notebook=source.name,
+                generated_by=case.actor().name if case else current_user(),
+                generated_at=utc_now().isoformat(timespec="seconds"),
+                code_version=code_version(), revealed=reveal, sidecar=target.name + ".sha256")
+            page = render_page(info, body, rows)
+            leaks = external_urls(page)
+            if leaks:
+                raise ReportError(f"the report would load {len(leaks)} external resources "
+                                  f"({leaks[:3]}); inline them (maps: `workbench geo` assets) "
+                                  "so it works offline")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "html":
+                target.write_text(page, encoding="utf-8")
+            else:
+                from workbench.reports.pdf import html_to_pdf
 
-            with tempfile.TemporaryDirectory(prefix="wb-report-") as tmp:
-                html_file = Path(tmp) / "report.html"
-                html_file.write_text(page, encoding="utf-8")
-                html_to_pdf(html_file, target)
-        digest = hashlib.sha256(target.read_bytes()).hexdigest()
-        sidecar = target.with_name(target.name + ".sha256")
-        sidecar.write_text(f"{digest}  {target.name}\n", encoding="utf-8")
-        unverified = sum(r.check != "verified" for r in rows)
-        if case and run:
-            case.audit("report.export", target=str(target), detail={
-                "sha256": digest, "format": fmt, "items": len(rows), "reveal": reveal,
-                "audit_head": audit_head})
-            case.finish_run(run.id, summary={"sha256": digest, "items": len(rows)})
+                with tempfile.TemporaryDirectory(prefix="wb-report-") as tmp:
+                    html_file = Path(tmp) / "report.html"
+                    html_file.write_text(page, encoding="utf-8")
+                    html_to_pdf(html_file, target)
+            digest = hashlib.sha256(target.read_bytes()).hexdigest()
+            sidecar = target.with_name(target.name + ".sha256")
+            sidecar.write_text(f"{digest}  {target.name}\n", encoding="utf-8")
+            unverified = sum(r.check != "verified" for r in rows)
+            if case and rec:
+                case.audit("report.export", target=str(target), detail={
+                    "sha256": digest, "format": fmt, "items": len(rows), "reveal": reveal,
+                    "audit_head": audit_head})
+                rec.summary.update(sha256=digest, items=len(rows))
         return ReportResult(target, digest, sidecar, len(rows), unverified)
     finally:
         if case:

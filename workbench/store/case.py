@@ -12,7 +12,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,6 +21,7 @@ import pandas as pd
 
 from workbench.errors import CaseError
 from workbench.store import audit as audit_chain
+from workbench.store.runs import Recording, recording
 from workbench.store.schema import MIGRATIONS, current_version, migrate
 from workbench.types import Condition, Evidence, Hit, Run, utc_now
 
@@ -332,6 +333,13 @@ class Case:
             conn.execute("UPDATE runs SET finished_at=?, status=? WHERE id=?",
                          (_now(), status, run_id))
             self.audit("run.finish", target=run_id, detail={"status": status, **(summary or {})})
+
+    def recording(self, run: Run) -> AbstractContextManager[Recording]:
+        """Record ``run`` around a ``with`` block: ``done``, ``interrupted`` or ``failed``.
+
+        Every step records its run this way (see :mod:`workbench.store.runs`).
+        """
+        return recording(self, run)
 
     def runs(self) -> pd.DataFrame:
         return self.query("SELECT * FROM runs ORDER BY started_at")
