@@ -38,7 +38,12 @@ def _document() -> dict:
         "operating_point": {"threshold": 0.25, "flagged": {"0-12": 1.0, "13-15": 0.9,
                                                            "16-17": 0.8, "26+": 0.04},
                             "n": {"0-12": 10, "13-15": 6, "16-17": 4, "26+": 50},
-                            "measured_on": "a test"},
+                            "measured_on": "a test",
+                            "groups": {"race": [
+                                {"group": "x", "n": 20, "found": 20, "flagged 26+": 0.12,
+                                 "n 26+": 9, "coverage": 0.95},
+                                {"group": "y", "n": 30, "found": 29, "flagged 26+": 0.04,
+                                 "n 26+": 12, "coverage": 0.8}]}},
     }
 
 
@@ -91,6 +96,10 @@ def test_operating_point_reads_as_rates_people_understand(tmp_path):
     assert "p_minor >= 0.250" in text and "100 in 100 children of 0-12" in text
     assert "86 in 100 of 13-17" in text and "4 in 100 adults over 25" in text
     assert "a test" in text
+    caveat = operating_point(path).caveat()
+    assert "12 in 100 adults over 25 flagged where race is x (of 9)" in caveat
+    assert "held only 80% of true ages where race is y (of 29)" in caveat
+    assert "race is y" not in caveat.split(";")[0]
 
 
 def test_features_pool_the_distribution_and_append_the_embedding():

@@ -111,3 +111,22 @@ def test_eval_age_on_a_file_without_ages_says_what_it_needs(shared_data, capsys)
     assert main(["eval", "age", "--labels", str(labels), "--quiet"]) == 2
     error = capsys.readouterr().err
     assert "needs 'file' and 'age' columns" in error and "cannot be measured" in error
+
+
+def test_group_rates_show_what_an_average_hides():
+    from workbench.eval.age import group_rates
+
+    truth = np.array([8, 15, 30, 40, 9, 16, 35, 45], dtype=float)
+    groups = np.array(["a"] * 4 + ["b"] * 4, dtype=object)
+    p_minor = np.array([0.9, 0.8, 0.1, 0.0, 0.9, 0.1, 0.7, 0.6])
+    low, high = truth - 1, truth + 1
+    high[4:] = truth[4:] - 0.5                 # group b's intervals all miss
+    found = np.ones(8, bool)
+    found[3] = False
+    rows = {r["group"]: r for r in group_rates(truth, found, low, high, p_minor, 0.5, groups)}
+    a, b = rows["a"], rows["b"]
+    assert (a["n"], a["found"], b["found"]) == (4, 3, 4)
+    assert a["flagged 13-17"] == 1.0 and b["flagged 13-17"] == 0.0
+    assert a["flagged 26+"] == 0.0 and a["n 26+"] == 1       # the 40-year-old was not found
+    assert b["flagged 26+"] == 1.0 and b["n 26+"] == 2
+    assert a["coverage"] == 1.0 and b["coverage"] == 0.0

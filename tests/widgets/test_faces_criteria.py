@@ -47,11 +47,15 @@ def test_gallery_states_how_far_the_minor_flag_can_be_trusted() -> None:
         def describe(self) -> str:
             return "p_minor >= 0.500 flags 96 in 100 of 13-17; 5 in 100 adults over 25 (test)."
 
+        def caveat(self) -> str:
+            return "Measured differences between groups: a test caveat."
+
     faces = _faces().assign(p_minor=[0.9, 0.1, None])
     gallery = FaceGallery("CASE", load_faces=lambda c: faces, thumbnail=lambda *a, **k: b"png",
                           operating_point=Point)
     assert "96 in 100 of 13-17" in gallery.reliability.value
     assert "96 in 100 of 13-17" in gallery.snapshot_html()
+    assert "a test caveat" in gallery.reliability.value
     assert "flagged: likely under 18" in gallery.grid.value and "not flagged" in gallery.grid.value
 
 

@@ -150,7 +150,8 @@ def minors_html(case: Any) -> str:
     frame = pd.DataFrame({"": list(counts), "faces": list(counts.values())})
     return (f"<div class='wb-h'>Likely under 18</div>"
             f"<div class='wb-note' data-testid='minor-reliability'>How far to trust this flag: "
-            f"{html.escape(point.describe())} Ages are shown as 95% ranges; a person decides."
+            f"{html.escape(point.describe())} {html.escape(point.caveat())} "
+            f"Ages are shown as 95% ranges; a person decides."
             f"</div><div class='wb-tables'>{html_table(frame, 'minor-counts')}"
             f"{html_table(top, 'minor-faces')}</div>")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "age model was fitted with (check: never seen in fitting)")
     age.add_argument("--threshold", type=float,
                      help="p_minor operating point (default: the shipped, measured one)")
+    age.add_argument("--by", metavar="COLUMN",
+                     help="also report the flag and the interval per value of this CSV column "
+                     "(e.g. race, gender): age models differ across groups")
     age.add_argument("--detector", default="hog", help="face detector (hog, yunet, cnn)")
     age.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     age.add_argument("--json", action="store_true", help="print the full report as JSON")
@@ -135,22 +139,29 @@ def _identities(args: argparse.Namespace) -> int:
 
 
 def _age(args: argparse.Namespace) -> int:
-    from workbench.eval.age import age_report, read_age_labels, split_of
+    import numpy as np
+
+    from workbench.eval.age import age_report, group_rates, read_age_labels, split_of
     from workbench.eval.age_measure import estimate_ages
     from workbench.faces import FaceSettings
     from workbench.faces.age_model import operating_point
 
     files, truth = read_age_labels(args.labels, args.root)
+    groups = _label_column(args.labels, args.by) if args.by else None
     if args.split != "all":
-        keep = [split_of(f) == args.split for f in files]
+        keep = np.array([split_of(f) == args.split for f in files])
         files = [f for f, k in zip(files, keep, strict=True) if k]
         truth = truth[keep]
+        groups = groups[keep] if groups is not None else None
     point = operating_point()
     threshold = point.threshold if args.threshold is None else args.threshold
     estimates = estimate_ages(files, FaceSettings(detector=args.detector), args.workers,
                               not args.quiet)
     report = age_report(truth, estimates.found, estimates.age, estimates.low, estimates.high,
                         estimates.p_minor, threshold, labels=f"{args.labels} ({args.split})")
+    if groups is not None:
+        report.groups = group_rates(truth, estimates.found, estimates.low, estimates.high,
+                                    estimates.p_minor, threshold, groups)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return 0
@@ -162,8 +173,28 @@ def _age(args: argparse.Namespace) -> int:
         for rate, row in report.at_adult_rate.items():
             print(f"  flagging {rate} of adults over 25 (p_minor >= {row['threshold']:.3f}): "
                   f"minors {row['minors']:.0%}, 13-17 {row['13-17']:.0%}")
+    for row in report.groups:
+        shares = "  ".join(f"{band} {_share(row[f'flagged {band}'])} (n={row[f'n {band}']})"
+                           for band in ("0-12", "13-17", "26+"))
+        print(f"  {args.by}={row['group']:<10} flagged {shares}  interval held "
+              f"{_share(row['coverage'])}")
     if args.threshold is None:
         print(f"shipped operating point: {point.describe()}")
     for statement in report.statements:
         print(statement)
     return 0
+
+
+def _label_column(labels: Path, column: str) -> Any:
+    import pandas as pd
+
+    from workbench.errors import ValidationError
+
+    table = pd.read_csv(labels, dtype=str, keep_default_na=False)
+    if column not in table.columns:
+        raise ValidationError(f"{labels} has no column {column!r} (it has {list(table.columns)})")
+    return table[column].to_numpy(dtype=object)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"

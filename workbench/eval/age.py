@@ -77,6 +77,7 @@ class AgeReport:
     bias: float | None = None
     coverage: float | None = None
     interval: str = "95%"
+    groups: list[dict[str, Any]] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -190,6 +191,35 @@ def age_report(truth: np.ndarray, found: np.ndarray, age: np.ndarray, low: np.nd
     _roc(report, truth[found], p_minor[found])
     report.statements = _statements(report)
     return report
+
+
+def group_rates(truth: np.ndarray, found: np.ndarray, low: np.ndarray, high: np.ndarray,
+                p_minor: np.ndarray, threshold: float, groups: np.ndarray
+                ) -> list[dict[str, Any]]:
+    """The flag and the interval per demographic group (or any other column of the labels).
+
+    Age models differ across groups; a figure averaged over a set dominated by one group
+    hides that. Each row gives the group's size, the share flagged among its found faces
+    of 0-12, 13-17 and over 25 (with how many faces each share rests on) and the share of
+    its true ages inside the stated interval.
+    """
+    truth, found = np.asarray(truth, float), np.asarray(found, bool)
+    flagged = np.asarray(p_minor, float) >= threshold
+    covered = (truth >= np.asarray(low, float)) & (truth <= np.asarray(high, float))
+    groups = np.asarray(groups, dtype=object)
+    rows = []
+    for group in sorted({str(g) for g in groups}):
+        member = (groups.astype(str) == group) & found
+        row: dict[str, Any] = {"group": group, "n": int((groups.astype(str) == group).sum()),
+                               "found": int(member.sum())}
+        for name, lo, hi in (("0-12", 0, 13), ("13-17", 13, ADULT_AGE),
+                             ("26+", CLEAR_ADULT_AGE, 200)):
+            band = member & (truth >= lo) & (truth < hi)
+            row[f"flagged {name}"] = float(flagged[band].mean()) if band.any() else None
+            row[f"n {name}"] = int(band.sum())
+        row["coverage"] = float(covered[member].mean()) if member.any() else None
+        rows.append(row)
+    return rows
 
 
 def _roc(report: AgeReport, truth: np.ndarray, p_minor: np.ndarray) -> None:

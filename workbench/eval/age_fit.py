@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from workbench.eval.age import CLEAR_ADULT_AGE, FIT, age_report, split_of, threshold_at_rate
+from workbench.eval.age import (
+    CLEAR_ADULT_AGE,
+    FIT,
+    age_report,
+    group_rates,
+    split_of,
+    threshold_at_rate,
+)
 from workbench.faces.age_model import TRANSFORMS, AgeHead, age_summary, head_features
 from workbench.faces.settings import FaceSettings
 
@@ -189,9 +196,16 @@ def conformal_interval(oof: np.ndarray, age: np.ndarray, target: str) -> dict[st
     return {"coverage": INTERVAL_COVERAGE, "bins": list(INTERVAL_BINS), "low": low, "high": high}
 
 
-def fit_head(features: AgeFeatures, embedding_key: str, age_model_sha256: str
-             ) -> dict[str, Any]:
-    """The head document, fitted on the fit half and measured on the check half."""
+def fit_head(features: AgeFeatures, embedding_key: str, age_model_sha256: str,
+             groups: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """The head document, fitted on the fit half and measured on the check half.
+
+    Args:
+        features: what the engine read from every labelled image.
+        embedding_key: the embedding space the head is fitted in.
+        age_model_sha256: the age network the head reads.
+        groups: label columns (e.g. race, gender) to measure the check half per value of.
+    """
     fit = features.fit & features.found
     x = head_features(features.distribution[fit], features.embedding[fit])
     truth = features.truth[fit]
@@ -218,6 +232,10 @@ def fit_head(features: AgeFeatures, embedding_key: str, age_model_sha256: str
                        "in fitting",
         "auc": round(report.auc or 0.0, 4),
     })
+    document["operating_point"]["groups"] = {
+        column: group_rates(features.truth[check], np.ones(check.sum(), bool), out["age_low"],
+                            out["age_high"], out["p_minor"], threshold, values[check])
+        for column, values in (groups or {}).items()}
     minors, adults = features.truth[check] < 18, features.truth[check] >= CLEAR_ADULT_AGE
     document["likely_adult"] = {
         "threshold": adult_point, "target_minor_rate": LIKELY_ADULT_MINOR_RATE,
@@ -244,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     features = collect_features(args.labels, args.root, args.workers, not args.quiet)
     engine = FaceEngine(FaceSettings(age_head=False))
-    document = fit_head(features, engine.embedding_key, engine.models()["age"])
+    document = fit_head(features, engine.embedding_key, engine.models()["age"],
+                        _group_columns(args.labels, ("race", "gender")))
     document["fitted_on"] = {
         "labels": args.labels.name, "labels_sha256": hashlib.sha256(args.labels.read_bytes())
         .hexdigest(), "split": "fit = first byte of the image's SHA-256 is even",
@@ -256,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     point = AgeHead(document).operating_point
     print(f"age head written to {args.out}")
     print(point.describe())
+    if point.caveat():
+        print(point.caveat())
     adult = document["likely_adult"]
     print(f"likely adult: p_minor <= {adult['threshold']:.4f} holds "
           f"{adult['adults_26_at_or_below']:.0%} of adults over 25 and "
@@ -266,6 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(the age network alone: MAE {np.abs(network - features.truth[features.found]).mean():.2f}"
           " on every found face)")
     return 0
+
+
+def _group_columns(labels: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The label columns among ``names`` that the CSV has, in row order."""
+    import pandas as pd
+
+    table = pd.read_csv(labels, dtype=str, keep_default_na=False)
+    return {name: table[name].to_numpy(dtype=object) for name in names if name in table}
 
 
 if __name__ == "__main__":

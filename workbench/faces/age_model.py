@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,7 @@ class OperatingPoint:
     flagged: dict[str, float]
     n: dict[str, int]
     measured_on: str
+    groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def describe(self) -> str:
         """One sentence a supervisor can read: what the flag catches and what it costs."""
@@ -115,6 +116,30 @@ class OperatingPoint:
                 f"of 0-12 and {teen} in 100 of 13-17; {_in_100(f.get('18-20'))} in 100 of "
                 f"18-20, {_in_100(f.get('21-25'))} in 100 of 21-25 and "
                 f"{_in_100(f.get('26+'))} in 100 adults over 25 ({self.measured_on}).")
+
+
+    def caveat(self) -> str:
+        """Where the measured rates differ across groups ('' when nothing stands out).
+
+        Named: groups whose adults over 25 are flagged at least twice as often as all
+        adults, and groups whose interval held the true age less than 90 % of the time,
+        each with the number of faces the share rests on.
+        """
+        overall = self.flagged.get("26+")
+        parts = []
+        for column, rows in self.groups.items():
+            for row in rows:
+                adults = row.get("flagged 26+")
+                if overall and adults is not None and adults >= 2 * overall:
+                    parts.append(f"{_in_100(adults)} in 100 adults over 25 flagged where "
+                                 f"{column} is {row['group']} (of {row['n 26+']})")
+                coverage = row.get("coverage")
+                if coverage is not None and coverage < 0.9:
+                    parts.append(f"the 95% range held only {coverage:.0%} of true ages where "
+                                 f"{column} is {row['group']} (of {row['found']})")
+        if not parts:
+            return ""
+        return "Measured differences between groups: " + "; ".join(parts) + "."
 
 
 def _weighted(flagged: dict[str, float], n: dict[str, int], bands: tuple[str, ...]) -> float | None:
@@ -153,7 +178,8 @@ class AgeHead:
             point = document["operating_point"]
             self.operating_point = OperatingPoint(
                 float(point["threshold"]), {k: float(v) for k, v in point["flagged"].items()},
-                {k: int(v) for k, v in point["n"].items()}, str(point["measured_on"]))
+                {k: int(v) for k, v in point["n"].items()}, str(point["measured_on"]),
+                dict(point.get("groups", {})))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelMissing(f"the age head {source or 'document'} is incomplete ({error!r})",
                                fix=REFIT) from None

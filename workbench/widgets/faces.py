@@ -111,7 +111,8 @@ class FaceGallery(WorkbenchWidget):
         self.minor_threshold = point.threshold if point is not None else None
         self.reliability = w.HTML(
             f'<div class="wb-reliability" style="font-size:12px;margin:2px 0 6px">'
-            f"How far to trust “likely under 18”: {html.escape(point.describe())}</div>"
+            f"How far to trust “likely under 18”: {html.escape(point.describe())} "
+            f"{html.escape(point.caveat())}</div>"
             if point is not None else "")
         self.reveal_button = w.Button(description="Reveal faces in view", icon="eye",
                                       tooltip="show these face crops clear (counted, audited); "
