@@ -18,6 +18,7 @@ from workbench.uniforms.realset import LABEL_ITEMS, load_labels
 from .test_person_regions import H, W, _pose
 
 SKIN, NAVY, WHITE, RED = "#d2a080", "#1f2a4d", "#f2f2f2", "#c4161c"
+CUT = 360
 
 
 def _fill(img: np.ndarray, box: tuple[int, int, int, int], code: str) -> None:
@@ -40,7 +41,8 @@ def _photo(jacket: bool, tie: bool) -> tuple[np.ndarray, np.ndarray, tuple[float
         _fill(img, (392, 197, 408, 420), RED)
     mask[60:180, 350:450] = 1
     mask[180:, 290:510] = 1
-    return img, mask, face
+    # a portrait cut at mid-chest (as most photos are): the shoulders place the regions
+    return img[:CUT], mask[:CUT], face
 
 
 @pytest.mark.parametrize(("jacket", "tie", "uniform"), [(True, True, True), (False, False, False),
@@ -65,6 +67,22 @@ def test_uniform_is_decided_first_then_items(jacket: bool, tie: bool, uniform: b
     assert person.as_dict()["uniform"]["body_outline"]
 
 
+def test_a_photo_showing_the_whole_torso_is_read_with_the_face_layout() -> None:
+    img = np.full((H, W, 3), 128, np.uint8)
+    mask = np.zeros((H, W), np.float32)
+    _fill(img, (350, 60, 450, 180), SKIN)
+    _fill(img, (250, 180, 550, H), NAVY)
+    _fill(img, (380, 190, 420, 300), WHITE)
+    mask[60:, 250:550] = 1
+    face = np.array([350.0, 60.0, 450.0, 180.0])
+    person, regions = read_person(img, balanced_lab(img, mask), face, None, mask,
+                                  _pose(400, 230, 100))
+    assert regions.method == "face-layout" and person.uniform["method"] == "face-layout"
+    assert person.items["blazer"].detail[-1]["region"]
+    cut, _, _ = _photo(True, True)
+    assert cut.shape[0] == CUT                     # the other tests' photos are cut
+
+
 def test_regions_and_decision_are_stored_and_drawn_over_a_blurred_thumbnail(tmp_path: Path
                                                                              ) -> None:
     from workbench.uniforms.overlay import draw_regions, has_regions
@@ -77,7 +95,7 @@ def test_regions_and_decision_are_stored_and_drawn_over_a_blurred_thumbnail(tmp_
                                              "person": person.uniform}}
         for k, a in person.items.items()}}
     assert has_regions(stored)
-    grey = Image.new("RGB", (W // 2, H // 2), (128, 128, 128))
+    grey = Image.new("RGB", (W // 2, CUT // 2), (128, 128, 128))
     buf = io.BytesIO()
     grey.save(buf, format="PNG")
     drawn = np.asarray(Image.open(io.BytesIO(draw_regions(buf.getvalue(), stored, 0.5))))

