@@ -22,10 +22,10 @@ import pandas as pd
 from workbench.criteria import load_rules
 from workbench.criteria.evaluate import Inputs, evaluate, faces_frame
 from workbench.criteria.scoring import score_case
-from workbench.criteria.store import write_signals
 from workbench.criteria.synthetic import random_faces
 from workbench.review import decide, queue_items
 from workbench.store import Case
+from workbench.store.signals import write_signals
 
 
 def build_case(folder: str, faces_frame_: pd.DataFrame, seed: int) -> Case:

@@ -24,8 +24,8 @@ from workbench.criteria.explicit import (
     preprocess,
 )
 from workbench.criteria.signals import scan_explicit
-from workbench.criteria.store import read_signals
 from workbench.errors import ModelMissing
+from workbench.store.signals import read_signals
 
 
 def raw_output(anchors):

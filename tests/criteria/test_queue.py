@@ -7,12 +7,12 @@ import json
 import pytest
 
 from workbench.cli import main
-from workbench.criteria import load_rules, parse_rules, score_case, set_threshold
+from workbench.criteria import get_threshold, load_rules, parse_rules, score_case, set_threshold
 from workbench.criteria.explicit import Detection
 from workbench.criteria.signals import signals_from_detections
-from workbench.criteria.store import get_threshold, write_signals
 from workbench.criteria.synthetic import fake_evidence_id
 from workbench.review import ReviewError, decide, find_item, queue_groups, queue_items
+from workbench.store.signals import write_signals
 
 from .helpers import add_faces, add_hash_hit, add_image, face, set_face
 

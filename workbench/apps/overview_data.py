@@ -13,13 +13,15 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.store import evidence, faces, hits, reviews
+
 REVIEW_ORDER = ("pending", "confirmed", "escalated", "dismissed")
 
 
 def case_counts(case: Any) -> dict[str, Any]:
     """Headline counts: items, geotagged, faces, hits, flagged items, quarantined, runs."""
     summary = case.summary()
-    flagged = case.db.execute("SELECT COUNT(DISTINCT evidence_id) FROM hits").fetchone()[0]
+    flagged = hits.flagged_count(case)
     return {
         "case": summary["case"],
         "items": summary["evidence"],
@@ -42,28 +44,12 @@ def hits_by_criterion(case: Any) -> pd.DataFrame:
     and a row per school would bury the criteria under hundreds of school names; the map
     and the school search show them one by one.
     """
-    return case.query(
-        """SELECT kind, CASE WHEN kind = 'school' THEN 'candidate schools' ELSE source END
-                      AS source,
-                  COUNT(*) AS hits, COUNT(DISTINCT evidence_id) AS items,
-                  ROUND(MAX(score), 2) AS best_score, ROUND(AVG(score), 2) AS mean_score
-           FROM hits GROUP BY 1, 2 ORDER BY hits DESC, kind, source"""
-    )
+    return hits.by_criterion(case)
 
 
 def review_status(case: Any) -> pd.DataFrame:
     """Flagged items by their latest review decision; ``pending`` when nobody decided yet."""
-    frame = case.query(
-        """WITH flagged AS (SELECT DISTINCT evidence_id FROM hits),
-                latest AS (
-                    SELECT evidence_id, decision FROM (
-                        SELECT evidence_id, decision, ROW_NUMBER() OVER (
-                            PARTITION BY evidence_id ORDER BY at DESC) AS n FROM reviews)
-                    WHERE n = 1)
-           SELECT COALESCE(l.decision, 'pending') AS status, COUNT(*) AS items
-           FROM flagged f LEFT JOIN latest l ON l.evidence_id = f.evidence_id
-           GROUP BY status"""
-    )
+    frame = reviews.latest_status_counts(case)
     order = {s: i for i, s in enumerate(REVIEW_ORDER)}
     frame["_order"] = frame["status"].map(lambda s: order.get(s, len(order)))
     return frame.sort_values(["_order", "status"]).drop(columns="_order").reset_index(drop=True)
@@ -78,12 +64,7 @@ def likely_minors(case: Any, threshold: float, limit: int = 10
         flagged whose range reaches 18 or more) and the ``limit`` flagged faces with the
         highest ``p_minor``: item (SHA-256 prefix), face, age range, ``p_minor``.
     """
-    rows = case.query(
-        """SELECT id AS face, evidence_id,
-                  json_extract(attributes, '$.p_minor') AS p_minor,
-                  json_extract(attributes, '$.age_low') AS low,
-                  json_extract(attributes, '$.age_high') AS high
-           FROM faces WHERE json_extract(attributes, '$.p_minor') IS NOT NULL""")
+    rows = faces.age_estimates(case)
     flagged = rows[rows["p_minor"] >= threshold]
     counts = {"faces with an age estimate": len(rows), "flagged likely under 18": len(flagged),
               "flagged, whole range under 18": int((flagged["high"] < 18).sum()),
@@ -99,13 +80,7 @@ def likely_minors(case: Any, threshold: float, limit: int = 10
 
 def timeline(case: Any) -> pd.DataFrame:
     """Items and flagged items per capture day (items without a capture time are left out)."""
-    frame = case.query(
-        """SELECT substr(e.captured_at, 1, 10) AS day, COUNT(*) AS items,
-                  SUM(CASE WHEN EXISTS (SELECT 1 FROM hits h WHERE h.evidence_id = e.id)
-                      THEN 1 ELSE 0 END) AS flagged
-           FROM evidence e WHERE e.captured_at IS NOT NULL
-           GROUP BY day ORDER BY day"""
-    )
+    frame = evidence.items_per_day(case)
     frame["day"] = pd.to_datetime(frame["day"], errors="coerce")
     return frame.dropna(subset=["day"])
 
@@ -127,8 +102,7 @@ def hit_places(case: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from workbench.errors import WorkbenchError
     from workbench.schools.case_search import school_places
 
-    registry_hits = case.query("SELECT source, score, conditions FROM hits "
-                               "WHERE kind = 'registry'")
+    registry_hits = hits.registry_hits(case)
     try:
         schools = school_places(case)
     except WorkbenchError:

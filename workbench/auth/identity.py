@@ -36,6 +36,7 @@ from workbench import settings
 from workbench.auth.passwords import read_password_file
 from workbench.auth.users import ROLES, UserError, authenticate, get_user, has_users
 from workbench.errors import WorkbenchError
+from workbench.store import users as user_rows
 from workbench.types import utc_now
 
 if TYPE_CHECKING:
@@ -176,8 +177,7 @@ def _from_session(case: Case) -> Actor | None:
         token = str(data["token"])
     except (OSError, ValueError, KeyError):
         return None
-    row = case.db.execute("SELECT user, expires_at FROM sessions WHERE token_hash=?",
-                          (_token_hash(token),)).fetchone()
+    row = user_rows.session(case, _token_hash(token))
     if row is None or datetime.fromisoformat(row[1]) < utc_now():
         return None
     user = get_user(case, row[0])
@@ -189,12 +189,8 @@ def create_session(case: Case, name: str, purpose: str = "cli",
     """Store a new session of ``name`` (hash and expiry only); returns its token."""
     token = secrets.token_urlsafe(32)
     now = utc_now()
-    with case.transaction() as conn:
-        conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
-        conn.execute("INSERT INTO sessions (token_hash, user, purpose, created_at, expires_at) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     (_token_hash(token), name, purpose, now.isoformat(),
-                      (now + timedelta(hours=hours)).isoformat()))
+    user_rows.add_session(case, _token_hash(token), name, purpose, now.isoformat(),
+                          (now + timedelta(hours=hours)).isoformat())
     return token
 
 
@@ -237,8 +233,7 @@ def logout(case: Case) -> bool:
         token = json.loads(file.read_text(encoding="utf-8")).get("token", "")
     except (OSError, ValueError):
         return False
-    with case.transaction() as conn:
-        conn.execute("DELETE FROM sessions WHERE token_hash=?", (_token_hash(str(token)),))
+    user_rows.end_session(case, _token_hash(str(token)))
     file.unlink(missing_ok=True)
     case.forget_actor()
     return True

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from workbench.auth.passwords import check_password, hash_password, needs_rehash
 from workbench.errors import WorkbenchError
+from workbench.store import users as user_rows
 from workbench.types import utc_now
 
 if TYPE_CHECKING:
@@ -56,19 +57,17 @@ def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 def has_users(case: Case) -> bool:
     """Whether the case has users (else it is open to whoever can write its folder)."""
-    return case.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+    return user_rows.any_user(case)
 
 
 def list_users(case: Case) -> list[User]:
     """Every user of the case, by name."""
-    rows = case.db.execute(
-        "SELECT name, roles, created_at, created_by FROM users ORDER BY name").fetchall()
+    rows = user_rows.user_rows(case)
     return [User(r[0], tuple(json.loads(r[1])), r[2], r[3]) for r in rows]
 
 
 def get_user(case: Case, name: str) -> User | None:
-    row = case.db.execute("SELECT name, roles, created_at, created_by FROM users WHERE name=?",
-                          (name,)).fetchone()
+    row = user_rows.user_row(case, name)
     return User(row[0], tuple(json.loads(row[1])), row[2], row[3]) if row else None
 
 
@@ -77,18 +76,17 @@ def add_user(case: Case, name: str, password: str, roles: list[str] | tuple[str,
     if not _NAME.fullmatch(name):
         raise UserError(f"user name {name!r}: use letters, digits and . _ @ - (up to 64)")
     ordered = check_roles(roles)
-    first = not case.db.execute("SELECT 1 FROM users LIMIT 1").fetchone()
+    first = not user_rows.any_user(case)
     if first and "admin" not in ordered:
         raise UserError("the first user of a case must have the admin role, so someone can "
                         "manage users once the case is no longer open")
     digest = hash_password(password)
-    with case.transaction() as conn:
-        if conn.execute("SELECT 1 FROM users WHERE name=?", (name,)).fetchone():
+    with case.transaction():
+        if user_rows.exists(case, name):
             raise UserError(f"user {name!r} exists; use `workbench users passwd` or remove it")
         case.audit("users.add", target=name, detail={"roles": list(ordered)})
-        conn.execute("INSERT INTO users (name, roles, password_hash, created_at, created_by) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     (name, json.dumps(list(ordered)), digest, _now(), case.actor().name))
+        user_rows.insert_user(case, name, json.dumps(list(ordered)), digest, _now(),
+                              case.actor().name)
     if first:
         case.forget_actor()  # the case is no longer open: who acts must be found again
     return User(name, ordered)
@@ -96,7 +94,7 @@ def add_user(case: Case, name: str, password: str, roles: list[str] | tuple[str,
 
 def remove_user(case: Case, name: str) -> None:
     """Remove a user and their sessions; the last admin cannot be removed."""
-    with case.transaction() as conn:
+    with case.transaction():
         user = get_user(case, name)
         if user is None:
             raise UserError(f"no user {name!r}; users are {[u.name for u in list_users(case)]}")
@@ -104,33 +102,28 @@ def remove_user(case: Case, name: str) -> None:
         if "admin" in user.roles and len(admins) == 1:
             raise UserError(f"{name!r} is the last admin; add another admin first")
         case.audit("users.remove", target=name, detail={"roles": list(user.roles)})
-        conn.execute("DELETE FROM sessions WHERE user=?", (name,))
-        conn.execute("DELETE FROM users WHERE name=?", (name,))
+        user_rows.delete_user(case, name)
 
 
 def set_password(case: Case, name: str, password: str) -> None:
     """Change a user's password (an admin, or the user themself) and end their sessions."""
     digest = hash_password(password)
-    with case.transaction() as conn:
+    with case.transaction():
         if get_user(case, name) is None:
             raise UserError(f"no user {name!r}")
         case.audit("users.passwd", target=name)
-        conn.execute("UPDATE users SET password_hash=?, changed_at=? WHERE name=?",
-                     (digest, _now(), name))
-        conn.execute("DELETE FROM sessions WHERE user=?", (name,))
+        user_rows.change_password(case, name, digest, _now())
 
 
 def authenticate(case: Case, name: str, password: str) -> User:
     """The user when ``password`` is theirs; the same error for a wrong name or password."""
-    row = case.db.execute("SELECT password_hash FROM users WHERE name=?", (name,)).fetchone()
+    found = user_rows.password_hash(case, name)
     # Verify against a dummy hash for unknown names too, so timing does not tell them apart.
-    stored = row[0] if row else _DUMMY.value()
-    if not check_password(stored, password) or row is None:
+    stored = found if found is not None else _DUMMY.value()
+    if not check_password(stored, password) or found is None:
         raise UserError(f"wrong user name or password for case {case.name!r}")
     if needs_rehash(stored):
-        with case.transaction() as conn:
-            conn.execute("UPDATE users SET password_hash=? WHERE name=? AND password_hash=?",
-                         (hash_password(password), name, stored))
+        user_rows.rehash(case, name, hash_password(password), stored)
     user = get_user(case, name)
     assert user is not None
     return user

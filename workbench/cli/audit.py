@@ -42,12 +42,11 @@ def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from workbench.store import Case
-    from workbench.store.audit import export_document
     from workbench.types import utc_now
 
     out = Path(args.out)
     with Case.open(args.case_dir) as case:
-        document = export_document(case.db, case.name, utc_now().isoformat(timespec="seconds"))
+        document = case.audit_document(utc_now().isoformat(timespec="seconds"))
         text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")

@@ -15,7 +15,7 @@ from workbench.criteria.rules import (
     parse_rules,
 )
 from workbench.criteria.scoring import ScoreResult, score_case, score_hits
-from workbench.criteria.store import get_threshold, set_threshold
+from workbench.criteria.threshold import get_threshold, set_threshold
 
 __all__ = [
     "Cond", "Inputs", "Rule", "RuleSet", "RulesError", "ScoreResult", "default_rules_path",

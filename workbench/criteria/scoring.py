@@ -17,15 +17,12 @@ import pandas as pd
 
 from workbench.criteria.evaluate import Inputs, evaluate, faces_frame
 from workbench.criteria.rules import RuleSet, load_rules
-from workbench.criteria.store import (
-    get_threshold,
-    image_ids,
-    load_faces,
-    read_input_hits,
-    read_signals,
-    set_threshold,
-)
+from workbench.criteria.threshold import get_threshold, set_threshold
 from workbench.store import Case
+from workbench.store.evidence import image_ids
+from workbench.store.faces import load_rule_faces
+from workbench.store.hits import input_hits
+from workbench.store.signals import read_signals
 from workbench.types import Faces, Hit, Run
 
 RULES_DIR = "criteria"
@@ -83,9 +80,9 @@ AGE_COLUMNS = ("age", "age_std", "p_minor")
 def build_inputs(case: Case, rules: RuleSet | None = None) -> Inputs:
     """Gather the rule inputs of a case from its store (only the attributes rules read)."""
     columns = None if rules is None else rules.attributes() | set(AGE_COLUMNS)
-    faces = load_faces(case, columns)
+    faces = load_rule_faces(case, columns)
     return Inputs(faces=faces_frame(faces), signals=read_signals(case),
-                  hits=read_input_hits(case), images=image_ids(case))
+                  hits=input_hits(case), images=image_ids(case))
 
 
 def score_hits(rules: RuleSet, faces: Faces, signals: pd.DataFrame | None = None,

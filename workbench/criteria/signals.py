@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.criteria.explicit import SIGNAL, Detection, ExplicitDetector, explicit_score
-from workbench.criteria.store import write_signals
 from workbench.errors import WorkbenchError
 from workbench.ingest.images import load_rgb
 from workbench.progress import progress_bar
 from workbench.store import Case
+from workbench.store.signals import evidence_with_signal, write_signals
 from workbench.types import Run
 
 
@@ -42,8 +42,7 @@ def scan_explicit(
         batch: images per database write (what an interruption can lose).
     """
     detector = detector or ExplicitDetector()
-    done = {r[0] for r in case.db.execute(
-        "SELECT evidence_id FROM image_signals WHERE name = ?", (SIGNAL,))}
+    done = evidence_with_signal(case, SIGNAL)
     todo = [e for e in case.iter_evidence() if force or e.id not in done]
     detector.load()  # fail early with ModelMissing, before a run is recorded
     models = {detector.name: detector.version()}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench.errors import ValidationError
+from workbench.store import faces as face_rows
 from workbench.types import Faces, Run
 
 if TYPE_CHECKING:
@@ -175,9 +176,7 @@ def cluster_case(case: Case, faces: Faces, threshold: float | None = None,
         ids = _face_ids(faces)
         prefix = run.id[:8]
         cluster_ids = [f"cl-{prefix}-{k:04d}" for k in labels]
-        with case.transaction() as conn:
-            conn.executemany("UPDATE faces SET cluster_id=? WHERE id=?",
-                             list(zip(cluster_ids, ids.tolist(), strict=True)))
+        face_rows.set_cluster_ids(case, list(zip(cluster_ids, ids.tolist(), strict=True)))
         sizes = np.bincount(labels) if len(labels) else np.empty(0, int)
         rec.summary.update(clusters=int(len(sizes)), multi_face_clusters=int(np.sum(sizes > 1)),
                            largest=int(sizes.max()) if len(sizes) else 0,
@@ -187,17 +186,7 @@ def cluster_case(case: Case, faces: Faces, threshold: float | None = None,
 
 def case_clusters(case: Case) -> Any:
     """One row per cluster: id, number of faces, number of images."""
-    return case.query(
-        "SELECT cluster_id, COUNT(*) AS faces, COUNT(DISTINCT evidence_id) AS images "
-        "FROM faces WHERE cluster_id IS NOT NULL GROUP BY cluster_id ORDER BY faces DESC")
-
-
-def _conflicts(case: Case, cluster_ids: Sequence[str]) -> list[str]:
-    marks = ", ".join("?" * len(cluster_ids))
-    rows = case.db.execute(
-        f"SELECT evidence_id FROM faces WHERE cluster_id IN ({marks}) GROUP BY evidence_id "
-        f"HAVING COUNT(*) > 1", tuple(cluster_ids)).fetchall()
-    return [r[0] for r in rows]
+    return face_rows.cluster_sizes(case)
 
 
 def merge_clusters(case: Case, cluster_ids: Sequence[str], into: str | None = None,
@@ -210,16 +199,13 @@ def merge_clusters(case: Case, cluster_ids: Sequence[str], into: str | None = No
     if len(cluster_ids) < 2:
         raise ValidationError("merge needs at least two cluster ids")
     target = into or cluster_ids[0]
-    known = {r[0] for r in case.db.execute(
-        f"SELECT DISTINCT cluster_id FROM faces WHERE cluster_id IN "
-        f"({', '.join('?' * len(cluster_ids))})", tuple(cluster_ids))}
+    known = face_rows.existing_clusters(case, cluster_ids)
     unknown = sorted(set(cluster_ids) - known)
     if unknown:
         raise ValidationError(f"no such cluster(s) in this case: {unknown}")
-    conflicts = _conflicts(case, cluster_ids)
-    with case.transaction() as conn:
-        conn.execute(f"UPDATE faces SET cluster_id=? WHERE cluster_id IN "
-                     f"({', '.join('?' * len(cluster_ids))})", (target, *cluster_ids))
+    conflicts = face_rows.images_in_several(case, cluster_ids)
+    with case.transaction():
+        face_rows.relabel_clusters(case, cluster_ids, target)
         case.audit("faces.cluster.merge", target=target, who=who,
                    detail={"merged": list(cluster_ids), "same_image_conflicts": conflicts,
                            "note": note})
@@ -231,16 +217,13 @@ def split_cluster(case: Case, cluster_id: str, face_ids: Sequence[str], who: str
     """Move ``face_ids`` out of ``cluster_id`` into a new cluster; returns its id. Audited."""
     if not face_ids:
         raise ValidationError("split needs the ids of the faces to move")
-    marks = ", ".join("?" * len(face_ids))
-    rows = case.db.execute(f"SELECT id FROM faces WHERE cluster_id=? AND id IN ({marks})",
-                           (cluster_id, *face_ids)).fetchall()
-    found = {r[0] for r in rows}
+    found = face_rows.faces_in_cluster(case, cluster_id, face_ids)
     missing = sorted(set(face_ids) - found)
     if missing:
         raise ValidationError(f"faces not in cluster {cluster_id}: {missing}")
     new_id = f"cl-{uuid.uuid4().hex[:8]}-split"
-    with case.transaction() as conn:
-        conn.execute(f"UPDATE faces SET cluster_id=? WHERE id IN ({marks})", (new_id, *face_ids))
+    with case.transaction():
+        face_rows.move_faces(case, face_ids, new_id)
         case.audit("faces.cluster.split", target=cluster_id, who=who,
                    detail={"new_cluster": new_id, "faces": list(face_ids), "note": note})
     return new_id

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench.errors import ValidationError
+from workbench.store.evidence import video_frames
+from workbench.store.faces import set_track_ids
 from workbench.types import Faces, Run
 
 if TYPE_CHECKING:
@@ -147,8 +149,7 @@ def track_case(case: Case, faces: Faces, settings: TrackSettings | None = None,
     from workbench.faces.cluster import _face_ids
 
     s = settings or TrackSettings()
-    frames = case.query("SELECT id, parent_id, frame_time_s FROM evidence "
-                        "WHERE kind='video_frame'").set_index("id")
+    frames = video_frames(case).set_index("id")
     ids = _face_ids(faces)
     in_video = np.array([e in frames.index for e in faces.evidence_id], dtype=bool)
     run = Run.start("faces.track", models={"embedding": faces.embedding_key},
@@ -170,8 +171,7 @@ def track_case(case: Case, faces: Faces, settings: TrackSettings | None = None,
             for face_id, label in zip(ids[mask], labels, strict=True):
                 updates.append((f"tr-{run.id[:8]}-{n_tracks + label:04d}", face_id))
             n_tracks += int(labels.max()) + 1
-        with case.transaction() as conn:
-            conn.executemany("UPDATE faces SET track_id=? WHERE id=?", updates)
+        set_track_ids(case, updates)
         rec.summary.update(tracks=n_tracks, faces=len(updates))
     return {"run_id": run.id, **rec.summary}
 

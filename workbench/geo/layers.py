@@ -21,27 +21,6 @@ POINT_COLUMNS = ("id", "lat", "lon", "captured_at", "kind", "hits", "score", "so
                  "review", "thumb")
 PLACE_COLUMNS = ("name", "lat", "lon", "score", "explanation")
 
-# Hits and latest review decisions are aggregated once each and joined, rather than
-# looked up per item: the per-item form took most of a second on 10,000 items.
-_EVIDENCE_SQL = """
-WITH h AS (
-    SELECT evidence_id, COUNT(*) AS hits, MAX(score) AS score,
-           group_concat(DISTINCT kind || ': ' || source) AS sources
-    FROM hits GROUP BY evidence_id),
-r AS (
-    SELECT evidence_id, decision FROM (
-        SELECT evidence_id, decision,
-               ROW_NUMBER() OVER (PARTITION BY evidence_id ORDER BY at DESC) AS n
-        FROM reviews)
-    WHERE n = 1)
-SELECT e.id, e.lat, e.lon, e.captured_at, e.kind, COALESCE(h.hits, 0) AS hits, h.score,
-       h.sources, r.decision AS review
-FROM evidence e
-LEFT JOIN h ON h.evidence_id = e.id
-LEFT JOIN r ON r.evidence_id = e.id
-WHERE e.lat IS NOT NULL AND e.lon IS NOT NULL
-ORDER BY h.score IS NULL, h.score DESC, e.id
-"""
 
 
 @dataclass
@@ -112,7 +91,9 @@ def case_layers(
             show score, time and id only, which keeps large cases fast to open.
         reveal: unblurred thumbnails; only on a person's explicit request.
     """
-    evidence = case.query(_EVIDENCE_SQL)
+    from workbench.store.evidence import map_points
+
+    evidence = map_points(case)
     evidence["hits"] = evidence["hits"].astype(int)
     evidence["score"] = evidence["score"].astype(float)
     # SQLite cannot give group_concat(DISTINCT ...) a separator; space it for reading.

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from workbench.store import hits as store_hits
+from workbench.store import reviews as store_reviews
 from workbench.types import Run
 
 CENTRES = ((51.507, -0.128), (53.480, -2.242), (52.486, -1.890), (55.953, -3.188))
@@ -58,7 +60,7 @@ def populate_synthetic_case(
         counts = {"evidence": 0, "geotagged": 0, "hits": 0, "flagged": 0, "reviews": 0}
         hit_rows: list[tuple[Any, ...]] = []
         review_rows: list[tuple[Any, ...]] = []
-        with case.transaction() as conn:
+        with case.transaction():
             for i in range(n_items):
                 if i < n_images:
                     path = media / f"img_{i:05d}.jpg"
@@ -96,12 +98,8 @@ def populate_synthetic_case(
                     review_rows.append((f"{sha}:synthetic", sha, rnd.choice(DECISIONS), "",
                                         "synthetic", start.isoformat(), sha))
                     counts["reviews"] += 1
-            conn.executemany(
-                "INSERT INTO hits (id, evidence_id, kind, source, score, conditions, run_id, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", hit_rows)
-            conn.executemany(
-                "INSERT INTO reviews (item_key, evidence_id, decision, note, who, at, evidence_sha) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", review_rows)
+            store_hits.add_rows(case, hit_rows)
+            store_reviews.add_decisions(case, review_rows)
         rec.summary.update(counts)
     return counts
 

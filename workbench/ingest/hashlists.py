@@ -27,6 +27,8 @@ from workbench.ingest.hashing import (
     pdq_distances,
     pdq_hex_to_bytes,
 )
+from workbench.store import evidence as store_evidence
+from workbench.store import hashlists as store_lists
 from workbench.types import Condition, Hit, utc_now
 
 if TYPE_CHECKING:
@@ -247,19 +249,12 @@ def import_hash_list(case: Case, path: str | os.PathLike[str], name: str | None 
     digest = hashlib.sha256(data).hexdigest()
     name = name or source.stem
     list_id = hashlib.sha256(f"{name}\x1f{digest}".encode()).hexdigest()[:32]
-    with case.transaction() as conn:
-        conn.execute(
-            "INSERT OR IGNORE INTO hash_lists (id, name, format, source_path, sha256, entries, "
-            "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (list_id, name, fmt, str(source.absolute()), digest, distinct,
-             utc_now().isoformat()),
-        )
-        imported = conn.executemany(
-            "INSERT OR IGNORE INTO known_hashes (list_id, algo, value, category, detail) "
-            "VALUES (?, ?, ?, ?, ?)",
+    with case.transaction():
+        imported = store_lists.add_list(
+            case, (list_id, name, fmt, str(source.absolute()), digest, distinct,
+                   utc_now().isoformat()),
             [(list_id, e.algo, e.value, e.category, json.dumps(dict(e.detail or {})))
-             for e in entries],
-        ).rowcount
+             for e in entries])
         info = HashListInfo(list_id, name, fmt, distinct, rows=parsed.rows, imported=imported,
                             duplicates=len(entries) - imported,
                             rejected=tuple(parsed.rejected))
@@ -292,14 +287,7 @@ class HashMatcher:
 
     @classmethod
     def from_case(cls, case: Case, list_ids: Iterable[str] | None = None) -> HashMatcher:
-        sql = ("SELECT k.list_id, l.name, k.algo, k.value, k.category FROM known_hashes k "
-               "JOIN hash_lists l ON l.id = k.list_id")
-        params: tuple[str, ...] = ()
-        if list_ids is not None:
-            ids = tuple(list_ids)
-            sql += f" WHERE k.list_id IN ({', '.join('?' * len(ids))})"
-            params = ids
-        return cls(dict(r) for r in case.db.execute(sql, params).fetchall())
+        return cls(store_lists.known_hashes(case, list_ids))
 
     def __len__(self) -> int:
         return len(self.exact) + len(self.pdq_meta)
@@ -365,7 +353,7 @@ def match_case(case: Case, list_ids: Iterable[str] | None = None) -> list[Hit]:
     run = Run.start("hashlist-match", params={"lists": ids or "all"})
     hits: list[tuple[Hit, str]] = []
     with case.recording(run) as rec:
-        for row in case.db.execute("SELECT id, md5, sha1, pdq, pdq_quality FROM evidence"):
+        for row in store_evidence.hash_rows(case):
             hits.extend(matcher.match(dict(row), run.id))
         with case.transaction():
             added = case.add_hits((h for h, _ in hits), (k for _, k in hits))
@@ -380,11 +368,7 @@ def export_vics(case: Case, out: str | os.PathLike[str]) -> int:
 
     Video frames are left out (they are derived, not seized). Returns the entry count.
     """
-    rows = case.db.execute(
-        "SELECT e.id, e.md5, e.sha1, e.pdq, e.bytes, e.kind, e.added_at, "
-        "(SELECT json_group_array(path) FROM evidence_paths p WHERE p.evidence_id = e.id) "
-        "AS paths FROM evidence e WHERE e.kind IN ('image', 'video') ORDER BY e.id"
-    ).fetchall()
+    rows = store_evidence.seized_media(case)
     media = []
     for number, row in enumerate(rows, start=1):
         paths = json.loads(row["paths"])

@@ -50,8 +50,9 @@ def load_case_faces(case: Any, embedding_key: str | None = None) -> Faces:
 
 def case_faces_for(case: Any, keys: Sequence[str]) -> tuple[Faces, dict[str, int]]:
     """The case faces whose key the registry has, and a count of the others by key."""
-    counts = dict(case.db.execute(
-        "SELECT embedding_key, COUNT(*) FROM faces GROUP BY embedding_key").fetchall())
+    from workbench.store.faces import embedding_key_counts
+
+    counts = embedding_key_counts(case)
     usable = [k for k in keys if k in counts]
     skipped = {str(k): int(n) for k, n in counts.items() if k not in usable}
     if not usable:

@@ -11,7 +11,6 @@ a lead for a trained person to examine, never an identification.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +22,7 @@ from workbench.missing.agewindow import AgeSettings, check_age
 from workbench.missing.records import MissingPerson, normalise_sex
 from workbench.missing.store import Registry
 from workbench.missing.threshold import Threshold, default_threshold
-from workbench.types import Condition, Faces, Hit, utc_now
+from workbench.types import Condition, Faces, Hit
 
 HIT_KIND = "registry"
 
@@ -273,14 +272,9 @@ def hit_id(hit: Hit) -> str:
 
 def store_hits(case: Any, hits: Sequence[Hit]) -> int:
     """Write hits to the case's ``hits`` table (replacing the same face+candidate)."""
-    now = utc_now().isoformat(timespec="microseconds")
-    with case.transaction() as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO hits (id, evidence_id, face_id, kind, source, version, "
-            "score, conditions, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(hit_id(h), h.evidence_id, h.face_id, h.kind, h.source, h.version, h.score,
-              json.dumps([c.as_dict() for c in h.conditions], default=str), h.run_id, now)
-             for h in hits])
+    from workbench.store.hits import put_hits
+
+    put_hits(case, hits, [hit_id(h) for h in hits])
     return len(hits)
 
 

@@ -86,5 +86,7 @@ def review_queue(case: Any) -> Any:
     frame = queue_frame(case)
     if not len(frame) or "face_id" not in frame.columns:
         return frame
-    boxes = case.query("SELECT id AS face_id, x1, y1, x2, y2 FROM faces")
+    from workbench.store.faces import boxes as face_boxes
+
+    boxes = face_boxes(case)
     return frame.merge(boxes, on="face_id", how="left")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.store.faces import faces_table
 
 if TYPE_CHECKING:
     from workbench.store import Case
@@ -121,9 +122,7 @@ def faces_view(case: Case) -> pd.DataFrame:
     Columns: ``face_id, evidence_id, x1, y1, x2, y2, confidence, cluster_id, track_id,
     run_id`` and one per attribute (``age``, ``age_std``, ``gender``, ``emotion_*``...).
     """
-    frame = case.query(
-        "SELECT id AS face_id, evidence_id, idx, x1, y1, x2, y2, confidence, embedding_key, "
-        "attributes, cluster_id, track_id, run_id FROM faces ORDER BY evidence_id, idx")
+    frame = faces_table(case)
     attributes = pd.json_normalize([json.loads(a or "{}") for a in frame.pop("attributes")])
     attributes.index = frame.index
     extra = [c for c in attributes.columns if c not in frame.columns]

@@ -23,9 +23,13 @@ import pandas as pd
 from workbench.auth.identity import check_action
 from workbench.criteria.evaluate import item_key
 from workbench.criteria.minor import minor_probability
-from workbench.criteria.store import get_threshold
+from workbench.criteria.threshold import get_threshold
 from workbench.errors import WorkbenchError
 from workbench.store import Case
+from workbench.store import faces as face_rows
+from workbench.store import hits as hit_rows
+from workbench.store import reviews as review_rows
+from workbench.store.signals import signal_rows
 from workbench.types import Condition, Hit, utc_now
 
 DECISIONS: dict[str, str] = {"confirm": "confirmed", "dismiss": "dismissed",
@@ -76,20 +80,12 @@ def evidence_fingerprints(case: Case, evidence_ids: Iterable[str]) -> dict[str, 
     ids = sorted(set(evidence_ids))
     parts: dict[str, list[Any]] = {eid: [] for eid in ids}
     for chunk in _chunks(ids, 500):
-        marks = ", ".join("?" * len(chunk))
-        for row in case.db.execute(
-            f"SELECT evidence_id, id, x1, y1, x2, y2, attributes FROM faces "
-            f"WHERE evidence_id IN ({marks}) ORDER BY evidence_id, id", chunk):
+        for row in face_rows.face_rows(case, chunk):
             box = [None if v is None else round(v, 1) for v in (row[2], row[3], row[4], row[5])]
             parts[row[0]].append(["face", row[1], box, _rounded(json.loads(row[6]))])
-        for row in case.db.execute(
-            f"SELECT evidence_id, name, value FROM image_signals WHERE evidence_id IN ({marks}) "
-            f"ORDER BY evidence_id, name", chunk):
+        for row in signal_rows(case, chunk):
             parts[row[0]].append(["signal", row[1], round(row[2], 4)])
-        for row in case.db.execute(
-            f"SELECT evidence_id, kind, source, face_id, score FROM hits WHERE kind != "
-            f"'criterion' AND evidence_id IN ({marks}) ORDER BY evidence_id, kind, source, "
-            f"face_id, score", chunk):
+        for row in hit_rows.input_hit_rows(case, chunk):
             parts[row[0]].append(["hit", row[1], row[2], row[3], round(row[4], 4)])
     return {eid: hashlib.sha256(json.dumps([eid, p], sort_keys=True).encode()).hexdigest()
             for eid, p in parts.items()}
@@ -105,10 +101,7 @@ def queue_items(case: Case, threshold: float | None = None, include_decided: boo
         include_decided: False lists only items still waiting for a decision.
     """
     threshold = get_threshold(case) if threshold is None else float(threshold)
-    hits = case.query(
-        "SELECT evidence_id, face_id, source, version, score, conditions FROM hits "
-        "WHERE kind = 'criterion' AND score >= ?", (threshold,))
-    items = _items(case, hits)
+    items = _items(case, hit_rows.criterion_hits(case, threshold))
     if not include_decided:
         items = [i for i in items if i.status == "pending"]
     return _group_order(items)
@@ -119,7 +112,7 @@ def _items(case: Case, hits: pd.DataFrame) -> list[QueueItem]:
     if hits.empty:
         return []
     prints = evidence_fingerprints(case, hits["evidence_id"])
-    reviews = {r["item_key"]: r for r in case.db.execute("SELECT * FROM reviews").fetchall()}
+    reviews = review_rows.decisions(case)
     ages = _face_ages(case, [f for f in hits["face_id"] if isinstance(f, str)])
     items = []
     for row in hits.to_dict(orient="records"):
@@ -176,26 +169,21 @@ def decide(case: Case, item: str, decision: str, note: str = "", who: str | None
     # anything is written; the decision row and the audit entry carry the same name.
     who = check_action(case, "review.decide", found.item, who)
     at = utc_now().isoformat(timespec="microseconds")
-    with case.transaction() as conn:
-        previous = conn.execute("SELECT decision, who, at FROM reviews WHERE item_key=?",
-                                (found.item,)).fetchone()
-        conn.execute(
-            "INSERT OR REPLACE INTO reviews (item_key, evidence_id, decision, note, who, at, "
-            "evidence_sha) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (found.item, found.evidence_id, decision, note, who, at, found.evidence_sha))
+    with case.transaction():
+        previous = review_rows.record_decision(case, found.item, found.evidence_id, decision,
+                                               note, who, at, found.evidence_sha)
         case.audit("review.decide", target=found.item, who=who, detail={
             "decision": decision, "note": note, "evidence_id": found.evidence_id,
             "face_id": found.face_id, "rule": found.rule, "score": found.score,
             "rules_version": found.rules_version, "evidence_sha": found.evidence_sha,
-            "previous": dict(previous) if previous else None,
+            "previous": previous,
         })
     return find_item(case, found.item)
 
 
 def find_item(case: Case, item: str) -> QueueItem:
     """A current item by key (or a unique key prefix of at least 6 characters), any score."""
-    keys = case.query("SELECT rowid AS row, evidence_id, face_id, source FROM hits "
-                      "WHERE kind = 'criterion'")
+    keys = hit_rows.criterion_hit_keys(case)
     matches = [
         int(r["row"]) for r in keys.to_dict(orient="records")
         if (key := item_key(r["source"], r["evidence_id"],
@@ -206,9 +194,7 @@ def find_item(case: Case, item: str) -> QueueItem:
         what = "no" if not matches else f"{len(matches)}"
         raise ReviewError(f"{what} review items match {item!r}; list them with "
                           f"`workbench review {case.path} --json`")
-    hits = case.query("SELECT evidence_id, face_id, source, version, score, conditions "
-                      "FROM hits WHERE rowid = ?", (matches[0],))
-    return _items(case, hits)[0]
+    return _items(case, hit_rows.criterion_hit_at(case, matches[0]))[0]
 
 
 def _group_order(items: list[QueueItem]) -> list[QueueItem]:
@@ -222,9 +208,7 @@ def _group_order(items: list[QueueItem]) -> list[QueueItem]:
 def _face_ages(case: Case, face_ids: list[str]) -> dict[str, dict[str, float | None]]:
     out: dict[str, dict[str, float | None]] = {}
     for chunk in _chunks(sorted(set(face_ids)), 500):
-        marks = ", ".join("?" * len(chunk))
-        for row in case.db.execute(f"SELECT id, attributes FROM faces WHERE id IN ({marks})",
-                                   chunk):
+        for row in face_rows.attribute_rows(case, chunk):
             attrs = json.loads(row[1])
             ages = {k: _float(attrs.get(k)) for k in ("age", "age_std", "p_minor")}
             if ages["p_minor"] is None and ages["age"] is not None:

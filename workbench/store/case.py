@@ -310,6 +310,10 @@ class Case:
         """The audit log's last sequence number and hash (what reports record)."""
         return audit_chain.head(self._conn)
 
+    def audit_document(self, exported_at: str) -> dict[str, Any]:
+        """The whole audit log with its hashes and verification, for ``audit export``."""
+        return audit_chain.export_document(self._conn, self.name, exported_at)
+
     def audit_log(self) -> pd.DataFrame:
         return self.query("SELECT * FROM audit ORDER BY seq")
 
