@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.criteria import load_rules
-from workbench.criteria.evaluate import Inputs, evaluate, faces_frame
+from workbench.criteria.apply import Inputs, evaluate, faces_frame
 from workbench.criteria.scoring import score_case
 from workbench.criteria.synthetic import random_faces
 from workbench.review import decide, queue_items

@@ -180,6 +180,18 @@ class Hit:
         return f"{self.source} scored {self.score:.2f} because {why}."
 
 
+def _same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Equal shape and values, NaN equal to NaN, for numeric and object arrays alike."""
+    if a is None or b is None:
+        return a is None and b is None
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return all(x == y or (x != x and y != y) for x, y in zip(a.ravel().tolist(),
+                                                              b.ravel().tolist(), strict=True))
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
@@ -187,7 +199,7 @@ def _fmt(value: Any) -> str:
 
 
 
-@dataclass
+@dataclass(eq=False)
 class Faces:
     """Faces as parallel arrays (one row per face), after ``supervision.Detections``.
 
@@ -257,6 +269,24 @@ class Faces:
 
     def __len__(self) -> int:
         return len(self.evidence_id)
+
+    def __eq__(self, other: object) -> bool:
+        """Same faces: equal arrays (NaN equals NaN), columns, embedding key and run.
+
+        The dataclass default compared arrays with ``==`` and raised on their truth value.
+        """
+        if not isinstance(other, Faces):
+            return NotImplemented
+        if (self.embedding_key, self.run_id, sorted(self.data)) != (
+                other.embedding_key, other.run_id, sorted(other.data)):
+            return False
+        pairs = [(self.evidence_id, other.evidence_id), (self.xyxy, other.xyxy),
+                 (self.confidence, other.confidence), (self.landmarks, other.landmarks),
+                 (self.embedding, other.embedding),
+                 *((self.data[k], other.data[k]) for k in self.data)]
+        return all(_same_array(a, b) for a, b in pairs)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays: not hashable
 
     def __getitem__(self, index: int | slice | Sequence[int] | np.ndarray) -> Faces:
         """Select faces by boolean mask, integer indices, slice or a single integer."""

@@ -88,3 +88,21 @@ def test_run_records_code_version_and_unique_ids() -> None:
     a, b = Run.start("ingest", params={"fps": 1}), Run.start("ingest")
     assert a.id != b.id and a.code_version and a.params == {"fps": 1}
     assert a.started_at.tzinfo is not None
+
+
+def test_faces_compare_by_value_without_raising() -> None:
+    faces = mock_faces(3)
+    assert faces == mock_faces(3)
+    assert faces == faces[[0, 1, 2]]
+    assert faces != faces[[0, 1]]
+    assert faces != mock_faces(3, key="other")
+    with_nan = Faces(evidence_id=["e", "e"], xyxy=np.zeros((2, 4)), confidence=[0.5, 0.5],
+                     data={"age": np.array([np.nan, 3.0]), "gender": np.array(["f", None])})
+    same = Faces(evidence_id=["e", "e"], xyxy=np.zeros((2, 4)), confidence=[0.5, 0.5],
+                 data={"age": np.array([np.nan, 3.0]), "gender": np.array(["f", None])})
+    assert with_nan == same
+    changed = mock_faces(3)
+    changed.data["age"][0] = 99
+    assert faces != changed
+    assert faces != "not faces"
+    assert Faces.empty() == Faces.empty()

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.missing.agewindow import AgeSettings, check_age, expected_age_window
 from workbench.missing.lookup import FaceQuery, LookupSettings, filter_records
-from workbench.missing.records import MissingPerson, RegistryError, normalise_sex
+from workbench.missing.records import MissingPerson, MissingPersonsError, normalise_sex
 
 from .helpers import person
 
@@ -51,7 +51,7 @@ def test_age_from_birth_date() -> None:
     rec = MissingPerson(id="x:2", source="x", date_of_birth="2010-06-01",
                         date_last_seen="2020-06-01")
     assert rec.age_missing_min == pytest.approx(10.0, abs=0.01)
-    with pytest.raises(RegistryError):
+    with pytest.raises(MissingPersonsError):
         MissingPerson(id="x:3", source="x", age_missing_min=12, age_missing_max=10)
 
 

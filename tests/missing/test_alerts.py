@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from workbench.missing.alerts import Alerter, AlertSettings, EmailSettings, WebhookSettings
-from workbench.missing.casesearch import lookup_case
+from workbench.missing.case_lookup import lookup_case
 from workbench.missing.records import RegistryPhoto
 from workbench.missing.store import open_registry
 from workbench.missing.threshold import Threshold

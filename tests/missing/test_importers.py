@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from workbench.missing.importers import import_csv, photo_map_from_folder, read_csv
-from workbench.missing.records import RegistryError
+from workbench.missing.records import MissingPersonsError
 from workbench.missing.store import open_registry
 
 CSV = """Case No,Full Name,Gender,Ethnicity,DOB,Last Seen,Town,Latitude,Longitude,Picture,Notes
@@ -34,13 +34,13 @@ def test_csv_mapping(tmp_path) -> None:
 def test_csv_errors_say_what_to_do(tmp_path) -> None:
     path = tmp_path / "people.csv"
     path.write_text(CSV)
-    with pytest.raises(RegistryError, match="Pass a mapping"):
+    with pytest.raises(MissingPersonsError, match="Pass a mapping"):
         read_csv(path)
-    with pytest.raises(RegistryError, match="unknown fields"):
+    with pytest.raises(MissingPersonsError, match="unknown fields"):
         read_csv(path, {"identifier": "Case No"})
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lat\n1,north\n")
-    with pytest.raises(RegistryError, match="not a number"):
+    with pytest.raises(MissingPersonsError, match="not a number"):
         read_csv(bad)
 
 
@@ -88,7 +88,7 @@ def test_bad_records_are_refused_naming_the_line(tmp_path, cells, message) -> No
              "ok-3,13,,,"]
     path = tmp_path / "people.csv"
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(RegistryError, match=message) as error:
+    with pytest.raises(MissingPersonsError, match=message) as error:
         read_csv(path)
     assert f"{path}:3:" in str(error.value) and "csv:people.csv:bad-2" in str(error.value)
 
@@ -97,7 +97,7 @@ def test_a_bad_file_imports_nothing(tmp_path) -> None:
     path = tmp_path / "people.csv"
     path.write_text("id,age_missing\nfine,10\nworse,-1\n")
     registry = open_registry(tmp_path / "reg")
-    with pytest.raises(RegistryError, match=r"people.csv:3: .*nothing was imported"):
+    with pytest.raises(MissingPersonsError, match=r"people.csv:3: .*nothing was imported"):
         import_csv(registry, path)
     assert len(registry.records()) == 0
 
@@ -107,7 +107,7 @@ def test_namus_items_are_validated_with_their_position() -> None:
 
     rows = [{"namus2Number": 1, "computedMissingMinAge": 10, "computedMissingMaxAge": 12},
             {"namus2Number": 2, "computedMissingMinAge": 10, "computedMissingMaxAge": 999}]
-    with pytest.raises(RegistryError, match=r"NamUs item #2: record namus:MP2: "
+    with pytest.raises(MissingPersonsError, match=r"NamUs item #2: record namus:MP2: "
                                             "age_missing_max 999 is not an age"):
         read_namus_json(rows)
     assert read_namus_json(rows[:1])[0].age_missing_max == 12

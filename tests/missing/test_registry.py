@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from workbench.missing.casesearch import lookup_case, reverse_search
+from workbench.missing.case_lookup import lookup_case, reverse_search
 from workbench.missing.index import IndexSettings, VectorIndex
 from workbench.missing.lookup import LookupSettings
-from workbench.missing.records import RegistryError, RegistryPhoto
+from workbench.missing.records import MissingPersonsError, RegistryPhoto
 from workbench.missing.store import open_registry
 from workbench.missing.threshold import Threshold
 from workbench.types import Faces
@@ -67,7 +67,7 @@ def test_registry_roundtrip_and_key_isolation(tmp_path) -> None:
         assert [m.similarity for m in found] == sorted((m.similarity for m in found), reverse=True)
         only = reg.search(vecs[3], KEY, k=3, record_ids=["test:1", "test:2"])[0]
         assert {m.record_id for m in only} <= {"test:1", "test:2"}
-        with pytest.raises(RegistryError):
+        with pytest.raises(MissingPersonsError):
             reg.get("test:99")
     with open_registry(tmp_path / "reg") as reg:  # persisted
         assert len(reg.photos()) == 6
@@ -197,16 +197,16 @@ def test_hnsw_graph_is_cached_and_rebuilt_when_photos_change(tmp_path) -> None:
 def test_records_refuse_impossible_ages_and_dates() -> None:
     from datetime import date, timedelta
 
-    from workbench.missing.records import MissingPerson, RegistryError
+    from workbench.missing.records import MissingPerson, MissingPersonsError
 
-    with pytest.raises(RegistryError, match="age_missing_min -5 is not an age"):
+    with pytest.raises(MissingPersonsError, match="age_missing_min -5 is not an age"):
         MissingPerson(id="x:1", source="x", age_missing_min=-5)
-    with pytest.raises(RegistryError, match="not a finite number"):
+    with pytest.raises(MissingPersonsError, match="not a finite number"):
         MissingPerson.from_dict({"id": "x:2", "source": "x", "age_missing_max": float("inf")})
-    with pytest.raises(RegistryError, match="is after date_last_seen"):
+    with pytest.raises(MissingPersonsError, match="is after date_last_seen"):
         MissingPerson(id="x:3", source="x", date_of_birth="2012-01-02",
                       date_last_seen="2012-01-01")
-    with pytest.raises(RegistryError, match="in the future"):
+    with pytest.raises(MissingPersonsError, match="in the future"):
         MissingPerson(id="x:4", source="x", date_last_seen=date.today() + timedelta(days=30))
     # The boundaries themselves are ages; a birth on the day last seen is age 0.
     edge = MissingPerson(id="x:5", source="x", date_of_birth="2020-01-01",

@@ -86,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _mapping(text: str | None) -> dict[str, str] | None:
-    from workbench.missing.records import RegistryError
+    from workbench.missing.records import MissingPersonsError
 
     if not text:
         return None
@@ -94,9 +94,9 @@ def _mapping(text: str | None) -> dict[str, str] | None:
         raw = Path(text).read_text(encoding="utf-8") if text.endswith(".json") else text
         value = json.loads(raw)
     except (OSError, ValueError) as error:
-        raise RegistryError(f"--mapping is not JSON or a readable .json file: {error}") from error
+        raise MissingPersonsError(f"--mapping is not JSON or a readable .json file: {error}") from error
     if not isinstance(value, dict):
-        raise RegistryError("--mapping must be a JSON object: field -> column")
+        raise MissingPersonsError("--mapping must be a JSON object: field -> column")
     return {str(k): str(v) for k, v in value.items()}
 
 
@@ -138,7 +138,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _reverse(registry: Any, report: dict[str, Any], cases: list[str]) -> dict[str, Any]:
     """Search each newly embedded person against every face of the analyst's cases."""
-    from workbench.missing.casesearch import reverse_search
+    from workbench.missing.case_lookup import reverse_search
 
     added = set(report.get("added", []))
     people = sorted({p["record_id"] for p in registry.photos()

@@ -3,11 +3,11 @@
 Scores rank images for a trained person; they are leads, never verdicts.
 """
 
-from workbench.criteria.evaluate import Inputs, evaluate, faces_frame, item_key
+from workbench.criteria.apply import Inputs, evaluate, faces_frame, item_key
 from workbench.criteria.minor import minor_probability
 from workbench.criteria.rules import (
-    Cond,
     Rule,
+    RuleCondition,
     RulesError,
     RuleSet,
     default_rules_path,
@@ -18,7 +18,7 @@ from workbench.criteria.scoring import ScoreResult, score_case, score_hits
 from workbench.criteria.threshold import get_threshold, set_threshold
 
 __all__ = [
-    "Cond", "Inputs", "Rule", "RuleSet", "RulesError", "ScoreResult", "default_rules_path",
+    "RuleCondition", "Inputs", "Rule", "RuleSet", "RulesError", "ScoreResult", "default_rules_path",
     "evaluate", "faces_frame", "get_threshold", "item_key", "load_rules", "minor_probability",
     "parse_rules", "score_case", "score_hits", "set_threshold",
 ]

@@ -74,7 +74,7 @@ class RulesError(WorkbenchError):
 
 
 @dataclass(frozen=True)
-class Cond:
+class RuleCondition:
     """One condition of a rule, as written by the analyst.
 
     Attributes:
@@ -98,7 +98,7 @@ class Cond:
     scale: bool = False
     required: bool = True
     label: str = ""
-    sub: tuple[Cond, ...] = ()
+    sub: tuple[RuleCondition, ...] = ()
 
     @property
     def text(self) -> str:
@@ -125,7 +125,7 @@ class Rule:
     name: str
     description: str
     level: str
-    conditions: tuple[Cond, ...]
+    conditions: tuple[RuleCondition, ...]
     base: float = 0.0
     enabled: bool = True
 
@@ -253,7 +253,7 @@ def _rule(raw: Any, index: int, source: str) -> Rule:
                 base=base, enabled=bool(raw.get("enabled", True)))
 
 
-def _cond(raw: Any, where: str, level: str, nested: bool = False) -> Cond:
+def _cond(raw: Any, where: str, level: str, nested: bool = False) -> RuleCondition:
     if not isinstance(raw, Mapping):
         raise RulesError(f"{where} must be a mapping like {{attr: p_minor, op: '>=', value: 0.5}}")
     kinds = [k for k in KINDS if k in raw]
@@ -277,9 +277,9 @@ def _cond(raw: Any, where: str, level: str, nested: bool = False) -> Cond:
         sub = tuple(_cond(s, f"{where}, sub-condition #{i + 1}", level, nested=True)
                     for i, s in enumerate(subs))
         if kind == "any_face":
-            return Cond(kind=kind, target="", op=">=", value=1, sub=sub, **common)
+            return RuleCondition(kind=kind, target="", op=">=", value=1, sub=sub, **common)
         op, value = _op_value(raw, where, numeric=True)
-        return Cond(kind=kind, target="", op=op, value=value, sub=sub, **common)
+        return RuleCondition(kind=kind, target="", op=op, value=value, sub=sub, **common)
     target = raw[kind]
     if kind == "any_attr":
         if not isinstance(target, list) or not target or not all(isinstance(t, str) for t in target):
@@ -296,9 +296,9 @@ def _cond(raw: Any, where: str, level: str, nested: bool = False) -> Cond:
                              f"{', '.join(sorted(known))}. Nothing in the case was changed")
     if kind == "hit" and "op" not in raw:
         # ``{hit: hash}`` alone means "there is such a hit".
-        return Cond(kind=kind, target=target, op=">", value=0.0, **common)
+        return RuleCondition(kind=kind, target=target, op=">", value=0.0, **common)
     op, value = _op_value(raw, where, numeric=kind != "attr")
-    return Cond(kind=kind, target=target, op=op, value=value, **common)
+    return RuleCondition(kind=kind, target=target, op=op, value=value, **common)
 
 
 def _op_value(raw: Mapping[str, Any], where: str, numeric: bool) -> tuple[str, Any]:

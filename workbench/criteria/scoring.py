@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.criteria.evaluate import Inputs, evaluate, faces_frame
+from workbench.criteria.apply import Inputs, evaluate, faces_frame
 from workbench.criteria.rules import RuleSet, load_rules
 from workbench.criteria.threshold import get_threshold, set_threshold
 from workbench.store import Case

@@ -5,11 +5,11 @@ Heavy pieces (FAISS, psycopg, requests, smtplib) load inside the functions that 
 """
 
 from workbench.missing.agewindow import AgeSettings, check_age, expected_age_window
-from workbench.missing.records import MissingPerson, RegistryError, RegistryPhoto, normalise_sex
+from workbench.missing.records import MissingPerson, MissingPersonsError, RegistryPhoto, normalise_sex
 from workbench.missing.store import Registry, open_registry
 from workbench.missing.threshold import Threshold, default_threshold
 
 __all__ = [
-    "AgeSettings", "MissingPerson", "Registry", "RegistryError", "RegistryPhoto", "Threshold",
+    "AgeSettings", "MissingPerson", "Registry", "MissingPersonsError", "RegistryPhoto", "Threshold",
     "check_age", "default_threshold", "expected_age_window", "normalise_sex", "open_registry",
 ]

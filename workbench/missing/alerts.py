@@ -31,7 +31,7 @@ from typing import Any
 
 from workbench import settings
 from workbench.missing.lookup import Candidate, FaceQuery
-from workbench.missing.records import RegistryError
+from workbench.missing.records import MissingPersonsError
 from workbench.missing.store import Registry
 from workbench.types import utc_now
 
@@ -90,7 +90,7 @@ class AlertSettings:
         try:
             return cls.from_dict(json.loads(Path(where).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError) as error:
-            raise RegistryError(f"cannot read alert settings {where}: {error}; see "
+            raise MissingPersonsError(f"cannot read alert settings {where}: {error}; see "
                                 "`workbench lookup --help` for the format") from error
 
 
@@ -178,7 +178,7 @@ def send_webhook(settings: WebhookSettings, payload: dict[str, Any]) -> None:
     response = requests.post(settings.url, json=payload, headers=settings.headers,
                              timeout=settings.timeout_s)
     if not 200 <= response.status_code < 300:
-        raise RegistryError(f"webhook answered HTTP {response.status_code}")
+        raise MissingPersonsError(f"webhook answered HTTP {response.status_code}")
 
 
 class Alerter:
@@ -186,7 +186,7 @@ class Alerter:
 
     def __init__(self, registry: Registry, settings: AlertSettings) -> None:
         if settings.email is None and settings.webhook is None:
-            raise RegistryError("alerts need an email or webhook setting; see "
+            raise MissingPersonsError("alerts need an email or webhook setting; see "
                                 "workbench.missing.alerts for the format")
         self.registry = registry
         self.settings = settings
@@ -218,7 +218,7 @@ class Alerter:
             try:
                 send(setting)
                 channels[name] = "sent"
-            except (OSError, RegistryError, ValueError) as error:
+            except (OSError, MissingPersonsError, ValueError) as error:
                 channels[name] = f"failed: {type(error).__name__}: {error}"
             except Exception as error:  # noqa: BLE001 - requests/smtplib errors vary
                 channels[name] = f"failed: {type(error).__name__}: {error}"

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.missing.records import MissingPerson, RegistryError, RegistryPhoto, normalise_sex
+from workbench.missing.records import MissingPerson, MissingPersonsError, RegistryPhoto, normalise_sex
 from workbench.missing.store import Registry
 
 EmbedPhoto = Callable[[Path], "tuple[np.ndarray | None, str]"]
@@ -71,7 +71,7 @@ def _float(value: Any, what: str, row_id: str) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError) as error:
-        raise RegistryError(f"record {row_id}: {what} {value!r} is not a number") from error
+        raise MissingPersonsError(f"record {row_id}: {what} {value!r} is not a number") from error
 
 
 def qualified(source: str, raw_id: str) -> str:
@@ -86,7 +86,7 @@ def read_csv(path: str | Path, mapping: Mapping[str, str] | None = None,
     path = Path(path)
     unknown = set(mapping or {}) - set(CSV_FIELDS)
     if unknown:
-        raise RegistryError(f"mapping names unknown fields {sorted(unknown)}; "
+        raise MissingPersonsError(f"mapping names unknown fields {sorted(unknown)}; "
                             f"known fields: {', '.join(CSV_FIELDS)}")
     columns = {f: f for f in CSV_FIELDS} | dict(mapping or {})
     source = source or f"csv:{path.name}"
@@ -94,16 +94,16 @@ def read_csv(path: str | Path, mapping: Mapping[str, str] | None = None,
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if columns["id"] not in (reader.fieldnames or []):
-            raise RegistryError(f"{path}: no id column {columns['id']!r}; columns are "
+            raise MissingPersonsError(f"{path}: no id column {columns['id']!r}; columns are "
                                 f"{reader.fieldnames}. Pass a mapping such as "
                                 f"'{{\"id\": \"Case No\"}}'")
         used = set(columns.values())
         for line, row in enumerate(reader, start=2):
             try:
                 record, photo_text = _csv_record(row, columns, used, source)
-            except RegistryError as error:
+            except MissingPersonsError as error:
                 # Name the line: the analyst fixes the file, not a record id.
-                raise RegistryError(f"{path}:{line}: {error}; nothing was imported") from error
+                raise MissingPersonsError(f"{path}:{line}: {error}; nothing was imported") from error
             photos = [path.parent / p.strip() for p in photo_text.split(";") if p.strip()]
             out.append((record, photos))
     return out
@@ -118,7 +118,7 @@ def _csv_record(row: Mapping[str, Any], columns: Mapping[str, str], used: set[st
 
     raw_id = get("id")
     if raw_id is None:
-        raise RegistryError("empty id")
+        raise MissingPersonsError("empty id")
     rid = qualified(source, raw_id)
     age = _float(get("age_missing"), "age_missing", rid)
     lo = _float(get("age_missing_min"), "age_missing_min", rid)
@@ -176,7 +176,7 @@ def namus_record(doc: Mapping[str, Any]) -> MissingPerson:
         )
     number = doc.get("namus2Number") or doc.get("id")
     if number is None:
-        raise RegistryError(f"NamUs row without namus2Number or id: {sorted(doc)[:8]}")
+        raise MissingPersonsError(f"NamUs row without namus2Number or id: {sorted(doc)[:8]}")
     sex_raw = _name(doc.get("gender") or doc.get("sex"))
     race = doc.get("raceEthnicity") or doc.get("raceDisplayName") or ""
     place = ", ".join(str(p) for p in (doc.get("cityOfLastContact"),
@@ -222,13 +222,13 @@ def read_namus_json(path_or_data: str | Path | Any) -> list[MissingPerson]:
     if isinstance(data, Mapping):
         data = [data]
     if not isinstance(data, list):
-        raise RegistryError("NamUs JSON must be a Search response, a list, or a case document")
+        raise MissingPersonsError("NamUs JSON must be a Search response, a list, or a case document")
     records = []
     for index, doc in enumerate(data):
         try:
             records.append(namus_record(doc))
-        except RegistryError as error:
-            raise RegistryError(f"NamUs item #{index + 1}: {error}; nothing was imported"
+        except MissingPersonsError as error:
+            raise MissingPersonsError(f"NamUs item #{index + 1}: {error}; nothing was imported"
                                 ) from error
     return records
 

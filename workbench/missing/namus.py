@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench import settings
-from workbench.missing.records import RegistryError
+from workbench.missing.records import MissingPersonsError
 
 SEARCH_PATH = "/api/CaseSets/NamUs/MissingPersons/Search"
 CASE_PATH = "/api/CaseSets/NamUs/MissingPersons/Cases/{id}"
@@ -40,7 +40,7 @@ DEFAULT_PROJECTIONS = (
 )
 
 
-class NamUsError(RegistryError):
+class NamUsError(MissingPersonsError):
     """The NamUs service is not configured, unreachable, or answered something unexpected."""
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from workbench.missing.index import EXACT_LIMIT, HNSW_EF_SEARCH
-from workbench.missing.records import MissingPerson, RegistryError, RegistryPhoto
+from workbench.missing.records import MissingPerson, MissingPersonsError, RegistryPhoto
 from workbench.missing.store import (
     RECORD_COLUMNS,
     PhotoMatch,
@@ -64,7 +64,7 @@ class PgRegistry(Registry):
         try:
             import psycopg
         except ImportError as error:
-            raise RegistryError("a PostgreSQL registry needs psycopg: "
+            raise MissingPersonsError("a PostgreSQL registry needs psycopg: "
                                 "pip install 'psycopg[binary]'") from error
         from psycopg.rows import dict_row
 
@@ -74,11 +74,11 @@ class PgRegistry(Registry):
         try:
             self._conn = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
         except psycopg.OperationalError as error:
-            raise RegistryError(f"cannot connect to the registry database: {error}") from error
+            raise MissingPersonsError(f"cannot connect to the registry database: {error}") from error
         try:
             self._conn.execute(_SCHEMA)
         except psycopg.errors.FeatureNotSupported as error:
-            raise RegistryError("the database lacks the pgvector extension; ask the "
+            raise MissingPersonsError("the database lacks the pgvector extension; ask the "
                                 "database administrator to install `vector`") from error
         # pgvector's default ef_search (40) loses recall; a filtered search (the records
         # passing sex/age) must keep scanning until it has k rows (pgvector >= 0.8).
@@ -114,7 +114,7 @@ class PgRegistry(Registry):
 
     def add_photo(self, photo: RegistryPhoto, embedding: np.ndarray) -> int:
         if not photo.embedding_key:
-            raise RegistryError("a registry photo needs the embedding_key of its embedding")
+            raise MissingPersonsError("a registry photo needs the embedding_key of its embedding")
         vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
         row = self._conn.execute(
             "INSERT INTO wb_photos (record_id, embedding_key, location, sha256, photo_date, dim,"

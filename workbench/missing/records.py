@@ -25,8 +25,8 @@ _SEX_WORDS = {
 }
 
 
-class RegistryError(WorkbenchError):
-    """A registry is missing, unreadable, or asked for something it cannot do."""
+class MissingPersonsError(WorkbenchError):
+    """The missing-person registry is missing, unreadable, or asked for something it cannot do."""
 
 
 def normalise_sex(value: Any) -> str:
@@ -57,17 +57,17 @@ def parse_date(value: Any) -> date | None:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise RegistryError(f"cannot read {value!r} as a date; use YYYY-MM-DD")
+    raise MissingPersonsError(f"cannot read {value!r} as a date; use YYYY-MM-DD")
 
 
 def _number(value: Any, name: str, record_id: str) -> float:
-    """A finite number, or a RegistryError naming the record and the field."""
+    """A finite number, or a MissingPersonsError naming the record and the field."""
     try:
         number = float(value)
     except (TypeError, ValueError) as error:
-        raise RegistryError(f"record {record_id}: {name} {value!r} is not a number") from error
+        raise MissingPersonsError(f"record {record_id}: {name} {value!r} is not a number") from error
     if not math.isfinite(number):
-        raise RegistryError(f"record {record_id}: {name} {value!r} is not a finite number; "
+        raise MissingPersonsError(f"record {record_id}: {name} {value!r} is not a finite number; "
                             "leave it empty when unknown")
     return number
 
@@ -78,7 +78,7 @@ def _age(value: Any, name: str, record_id: str) -> float | None:
         return None
     age = _number(value, name, record_id)
     if not 0 <= age <= MAX_AGE:
-        raise RegistryError(f"record {record_id}: {name} {age:g} is not an age (0 to "
+        raise MissingPersonsError(f"record {record_id}: {name} {age:g} is not an age (0 to "
                             f"{MAX_AGE:g} years)")
     return age
 
@@ -128,16 +128,16 @@ class MissingPerson:
 
     def __post_init__(self) -> None:
         if not self.id:
-            raise RegistryError("a missing-person record needs an id")
+            raise MissingPersonsError("a missing-person record needs an id")
         if self.sex not in SEXES:
-            raise RegistryError(f"sex must be one of {SEXES}, got {self.sex!r}")
+            raise MissingPersonsError(f"sex must be one of {SEXES}, got {self.sex!r}")
         for name in ("date_of_birth", "date_last_seen"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, date):
                 try:
                     object.__setattr__(self, name, parse_date(value))
-                except RegistryError as error:
-                    raise RegistryError(f"record {self.id}: {name}: {error}") from error
+                except MissingPersonsError as error:
+                    raise MissingPersonsError(f"record {self.id}: {name}: {error}") from error
         self._check_dates()
         for name in ("age_missing_min", "age_missing_max"):
             object.__setattr__(self, name, _age(getattr(self, name), name, self.id))
@@ -153,15 +153,15 @@ class MissingPerson:
             object.__setattr__(self, "age_missing_max", lo)
         lo, hi = self.age_missing_min, self.age_missing_max
         if lo is not None and hi is not None and lo > hi:
-            raise RegistryError(f"record {self.id}: age when missing {lo} > {hi}")
+            raise MissingPersonsError(f"record {self.id}: age when missing {lo} > {hi}")
         for name in ("lat", "lon"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, _number(value, name, self.id))
         if self.lat is not None and not -90 <= self.lat <= 90:
-            raise RegistryError(f"record {self.id}: latitude {self.lat} out of range")
+            raise MissingPersonsError(f"record {self.id}: latitude {self.lat} out of range")
         if self.lon is not None and not -180 <= self.lon <= 180:
-            raise RegistryError(f"record {self.id}: longitude {self.lon} out of range")
+            raise MissingPersonsError(f"record {self.id}: longitude {self.lon} out of range")
 
     def _check_dates(self) -> None:
         """Birth before last seen, and neither in the future."""
@@ -169,11 +169,11 @@ class MissingPerson:
         for name in ("date_of_birth", "date_last_seen"):
             value = getattr(self, name)
             if value is not None and value > latest:
-                raise RegistryError(f"record {self.id}: {name} {value.isoformat()} is in the "
+                raise MissingPersonsError(f"record {self.id}: {name} {value.isoformat()} is in the "
                                     "future; check the date and its format (YYYY-MM-DD)")
         born, seen = self.date_of_birth, self.date_last_seen
         if born is not None and seen is not None and born > seen:
-            raise RegistryError(f"record {self.id}: date_of_birth {born.isoformat()} is after "
+            raise MissingPersonsError(f"record {self.id}: date_of_birth {born.isoformat()} is after "
                                 f"date_last_seen {seen.isoformat()}; one of them is wrong")
 
     def as_dict(self) -> dict[str, Any]:

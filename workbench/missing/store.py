@@ -27,7 +27,7 @@ import numpy as np
 
 from workbench import settings
 from workbench.missing.index import IndexSettings, VectorIndex
-from workbench.missing.records import MissingPerson, RegistryError, RegistryPhoto
+from workbench.missing.records import MissingPerson, MissingPersonsError, RegistryPhoto
 from workbench.types import utc_now
 
 DEFAULT_DIR = Path("~/.workbench/registry")
@@ -168,7 +168,7 @@ class Registry(ABC):
         """One record by id."""
         found = self.records([record_id])
         if not found:
-            raise RegistryError(f"no record {record_id!r} in registry {self.location}")
+            raise MissingPersonsError(f"no record {record_id!r} in registry {self.location}")
         return found[0]
 
     def __enter__(self) -> Registry:
@@ -206,7 +206,7 @@ class SQLiteRegistry(Registry):
 
     def __init__(self, folder: Path, index_settings: IndexSettings | None = None) -> None:
         if folder.exists() and not folder.is_dir():
-            raise RegistryError(f"{folder} is not a folder; give a registry folder path")
+            raise MissingPersonsError(f"{folder} is not a folder; give a registry folder path")
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder.resolve()
         self.location = str(self.folder)
@@ -257,7 +257,7 @@ class SQLiteRegistry(Registry):
     def add_photo(self, photo: RegistryPhoto, embedding: np.ndarray) -> int:
         vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
         if not photo.embedding_key:
-            raise RegistryError("a registry photo needs the embedding_key of its embedding")
+            raise MissingPersonsError("a registry photo needs the embedding_key of its embedding")
         cursor = self._conn.execute(
             "INSERT OR IGNORE INTO photos (record_id, embedding_key, location, sha256, photo_date,"
             " dim, embedding, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -298,7 +298,7 @@ class SQLiteRegistry(Registry):
                 "ORDER BY id", (key,)).fetchall()
             dims = {r["dim"] for r in rows}
             if len(dims) > 1:
-                raise RegistryError(f"photos with key {key!r} have mixed dimensions {dims}")
+                raise MissingPersonsError(f"photos with key {key!r} have mixed dimensions {dims}")
             dim = dims.pop() if dims else 0
             matrix = (np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
                       .reshape(len(rows), dim) if rows else np.zeros((0, 0), np.float32))

@@ -2,7 +2,7 @@
 
 * Items are ordered by score and grouped by image (an image's rank is its best item).
 * An item's key is stable across re-scoring: the same rule, image and face give the same
-  key (:func:`workbench.criteria.evaluate.item_key`), so a decision survives a re-score.
+  key (:func:`workbench.criteria.apply.item_key`), so a decision survives a re-score.
 * A decision records the *evidence fingerprint* it was made on (everything measured on the
   image: faces and their attributes, image signals, hash and registry hits). When that
   changes, the item is pending again and shows the earlier decision as outdated.
@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.auth.identity import check_action
-from workbench.criteria.evaluate import item_key
+from workbench.criteria.apply import item_key
 from workbench.criteria.minor import minor_probability
 from workbench.criteria.threshold import get_threshold
 from workbench.errors import WorkbenchError

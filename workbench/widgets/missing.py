@@ -35,7 +35,7 @@ class MissingPersonLookup(WorkbenchWidget):
     Args:
         case: the open case.
         lookup: ``lookup(case, registry) -> LookupResult`` (default:
-            ``workbench.missing.casesearch.lookup_case``; it stores hits and a run).
+            ``workbench.missing.case_lookup.lookup_case``; it stores hits and a run).
         open_registry: ``open_registry(location) -> Registry`` (default:
             ``workbench.missing.store.open_registry``).
         registry: a registry location (folder or ``postgresql://`` URL); blank: the default.
@@ -60,7 +60,7 @@ class MissingPersonLookup(WorkbenchWidget):
                  on_reveal: Callable[..., Any] | None = None) -> None:
         super().__init__()
         self.case = case
-        self._lookup = lookup or lazy("workbench.missing.casesearch:lookup_case")
+        self._lookup = lookup or lazy("workbench.missing.case_lookup:lookup_case")
         self._open_registry = open_registry or lazy("workbench.missing.store:open_registry")
         self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
         self._photo = photo or lazy("workbench.reports.bindings:registry_photo")

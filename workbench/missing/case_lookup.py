@@ -27,7 +27,7 @@ from workbench.missing.lookup import (
     search_face,
     store_hits,
 )
-from workbench.missing.records import RegistryError
+from workbench.missing.records import MissingPersonsError
 from workbench.missing.store import Registry
 from workbench.missing.threshold import Threshold, default_threshold
 from workbench.types import Condition, Faces, Hit, Run
@@ -220,7 +220,7 @@ def record_embeddings(registry: Registry, record_id: str, embedding_key: str
     """The record's photo embeddings with this key, ``(n, d)`` normalised, or None."""
     getter = getattr(registry, "photo_embeddings", None)
     if getter is None:
-        raise RegistryError(f"{type(registry).__name__} cannot list photo embeddings")
+        raise MissingPersonsError(f"{type(registry).__name__} cannot list photo embeddings")
     matrix = getter(record_id, embedding_key)
     if matrix is None or not len(matrix):
         return None

@@ -1,4 +1,4 @@
-"""Vectorised evaluation of a :class:`RuleSet` over all faces and images of a case.
+"""Vectorised scoring of a :class:`RuleSet` over all faces and images of a case.
 
 Every condition is computed once over whole columns (numpy), image-level aggregates with
 ``bincount`` over integer image codes, so re-scoring 100,000 faces takes well under a
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.criteria.minor import minor_probability
-from workbench.criteria.rules import Cond, Rule, RuleSet
+from workbench.criteria.rules import Rule, RuleCondition, RuleSet
 from workbench.types import Condition, Faces, Hit
 
 _NUMERIC_OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
@@ -145,7 +145,7 @@ def evaluate_rule(rule: Rule, inputs: Inputs) -> RuleResult:
     )
 
 
-def _condition(cond: Cond, inputs: Inputs, level: str
+def _condition(cond: RuleCondition, inputs: Inputs, level: str
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(observed value, whether it holds, optional detail) for every row of ``level``."""
     if cond.kind in ("attr", "any_attr"):
@@ -165,7 +165,7 @@ def _condition(cond: Cond, inputs: Inputs, level: str
     return value, _compare(value, cond), None
 
 
-def _face_condition(cond: Cond, faces: pd.DataFrame
+def _face_condition(cond: RuleCondition, faces: pd.DataFrame
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     if cond.kind == "attr":
         name = str(cond.target)
@@ -186,7 +186,7 @@ def _face_condition(cond: Cond, faces: pd.DataFrame
     return value, _compare(value, cond), np.asarray(names, dtype=object)[best]
 
 
-def _compare(value: np.ndarray, cond: Cond) -> np.ndarray:
+def _compare(value: np.ndarray, cond: RuleCondition) -> np.ndarray:
     """Apply the condition's operator; unknown values (NaN, None) never hold."""
     if cond.op == "in" or isinstance(cond.value, str):
         wanted = [str(v).lower() for v in (cond.value if cond.op == "in" else (cond.value,))]
@@ -244,7 +244,7 @@ def item_key(rule: str, evidence_id: str, face_id: str | None) -> str:
     return hashlib.sha256(raw).hexdigest()[:20]
 
 
-def _detail_column(cond: Cond, details: np.ndarray | None, n: int) -> list[str]:
+def _detail_column(cond: RuleCondition, details: np.ndarray | None, n: int) -> list[str]:
     text = cond.text
     if details is None:
         return [text] * n
@@ -253,7 +253,7 @@ def _detail_column(cond: Cond, details: np.ndarray | None, n: int) -> list[str]:
     return [f"{text} (largest: {d})" for d in details.tolist()]
 
 
-def _plain_column(values: np.ndarray, cond: Cond) -> list[object]:
+def _plain_column(values: np.ndarray, cond: RuleCondition) -> list[object]:
     """JSON-friendly values: floats rounded, NaN as None, face counts as integers."""
     if values.dtype == object:
         return [None if v is None or (isinstance(v, float) and v != v) else v
