@@ -254,7 +254,7 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
 
 
 def whole_torso_in_view(anchor: Any, mask: np.ndarray, box: np.ndarray,
-                        inside: float = 0.95, on_person: float = 0.8) -> bool:
+                        inside: float = 0.9, on_person: float = 0.5) -> bool:
     """True when every upper-body region of the face layout is in the photo and on the
     person: the whole torso is shown, so the layered layout hung from the face applies."""
     from workbench.uniforms.regions import clothing_regions
