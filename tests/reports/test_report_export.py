@@ -155,8 +155,8 @@ def test_zip_members_get_thumbnails_and_verified_hashes(tmp_path: Path, shared_d
     import zipfile
 
     from workbench.ingest import IngestSettings, ingest
+    from workbench.media import evidence_thumbnail
     from workbench.reports.manifest import ShownItem, manifest_rows
-    from workbench.reports.thumbnails import evidence_thumbnail
     from workbench.store import Case
 
     source = tmp_path / "evidence"

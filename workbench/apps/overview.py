@@ -231,7 +231,7 @@ def warm_up() -> None:
     runs this before it waits, so imports, template compilation and reading the vendored
     Leaflet files happen while nobody waits.
     """
-    import workbench.review.thumbs  # noqa: F401 - thumbnails of the top-scoring items
+    import workbench.media  # noqa: F401 - thumbnails of the top-scoring items
     import workbench.store  # noqa: F401
     from workbench.geo.layers import MapLayers
     from workbench.geo.maps import build_map, map_iframe

@@ -101,7 +101,7 @@ def case_layers(
     evidence["review"] = evidence["review"].fillna("")
     evidence["thumb"] = ""
     if thumbnails > 0 and len(evidence):
-        from workbench.geo.thumbs import thumbnail_data_uri
+        from workbench.media import thumbnail_data_uri
 
         # Rows are ordered best score first, so the head is what a person looks at first.
         for index in evidence.index[:thumbnails]:

@@ -1,7 +1,7 @@
 """Case reports: what a notebook shows, exported for the case file.
 
 * :mod:`workbench.reports.views` - read-only tables the widgets and notebooks display.
-* :mod:`workbench.reports.thumbnails` - blurred, greyscale thumbnails (revealed on request).
+* thumbnails come from :mod:`workbench.media` (blurred, greyscale, revealed on request).
 * :mod:`workbench.reports.manifest` - evidence markers and the evidence manifest.
 * :mod:`workbench.reports.export` - ``workbench report``: HTML and PDF without code cells.
 

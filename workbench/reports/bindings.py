@@ -65,7 +65,7 @@ def registry_photo(registry: Any, record_id: str, photo_id: int, size: int = 120
     """
     from pathlib import Path
 
-    from workbench.reports.thumbnails import ThumbnailError, thumbnail_png
+    from workbench.media import ThumbnailError, thumbnail_png
 
     for photo in registry.photos(record_id):
         if int(photo["id"]) == int(photo_id):

@@ -208,7 +208,7 @@ def _thumbnails(body: str, case: Any, reveal: bool) -> str:
     if case is None:
         return body
     from workbench.errors import WorkbenchError as _Err
-    from workbench.reports.thumbnails import evidence_thumbnail, img_tag, record_reveal
+    from workbench.media import evidence_thumbnail, img_tag, record_reveal
 
     revealed: set[str] = set()
 

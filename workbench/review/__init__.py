@@ -3,6 +3,7 @@
 Scores order the work; they never act on their own.
 """
 
+from workbench.media import ThumbnailError, thumbnail
 from workbench.review.queue import (
     DECISIONS,
     ImageGroup,
@@ -15,7 +16,7 @@ from workbench.review.queue import (
     queue_groups,
     queue_items,
 )
-from workbench.review.thumbs import ReviewSession, ThumbnailError, thumbnail
+from workbench.review.thumbs import ReviewSession
 
 __all__ = [
     "DECISIONS", "ImageGroup", "QueueItem", "ReviewError", "ReviewSession", "ThumbnailError",

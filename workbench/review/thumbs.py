@@ -2,85 +2,21 @@
 
 As in Thorn's Safer, a reviewer sees a softened thumbnail first and asks to see the real
 one. Each reveal is an explicit call: it is counted for the session (so a supervisor can
-see exposure) and written to the case's audit log.
+see exposure) and written to the case's audit log. The thumbnails themselves come from
+:mod:`workbench.media` (``thumbnail`` and ``ThumbnailError`` are named here too, for
+``workbench.uniforms.overlay`` until it imports them from there).
 """
 
 from __future__ import annotations
 
-import io
-import os
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.errors import WorkbenchError
+from workbench.media import THUMB_SIZE, ThumbnailError, thumbnail
 from workbench.store import Case, current_user
 
-THUMB_SIZE = 256
-# Blur radius as a fraction of the thumbnail side: strong enough that nothing explicit is
-# legible at any size, light enough to see composition.
-BLUR_FRACTION = 0.07
-
-
-class ThumbnailError(WorkbenchError):
-    """An image could not be turned into a thumbnail."""
-
-
-def thumbnail(
-    image: str | os.PathLike[str] | bytes | Any, size: int = THUMB_SIZE, blur: bool = True,
-    grey: bool = True, box: Sequence[float] | None = None, fmt: str = "JPEG",
-    margin: float = 0.3,
-) -> bytes:
-    """Thumbnail bytes of an image, blurred and greyscale unless asked otherwise.
-
-    The one thumbnail renderer of the workbench: review, maps and reports all call it, so
-    the blur-by-default policy lives in one place.
-
-    Args:
-        image: a path (an ``archive.zip!/member`` path too), encoded bytes or a PIL image.
-        size: longest side in pixels.
-        blur: apply a Gaussian blur (radius ``BLUR_FRACTION`` x size).
-        grey: convert to greyscale.
-        box: optional ``(x1, y1, x2, y2)`` region of the upright image (e.g. a face) to crop.
-        fmt: ``JPEG`` or ``PNG``.
-        margin: context kept around ``box``, as a fraction of its longer side.
-
-    Example:
-        >>> from PIL import Image
-        >>> data = thumbnail(Image.new("RGB", (640, 480), "red"))
-        >>> data[:2] == b"\\xff\\xd8"
-        True
-    """
-    from PIL import Image, ImageFilter
-
-    from workbench.errors import EvidenceError
-    from workbench.ingest.images import open_image, read_bytes, to_rgb
-
-    try:
-        if isinstance(image, (str, os.PathLike)):
-            image = read_bytes(image)
-        if isinstance(image, (bytes, bytearray)):
-            # The ingest decoder: HEIC, bomb limits and the same reasons for failures.
-            image = open_image(bytes(image)).image
-        # Upright exactly as the analysis saw it, so face boxes crop the right region.
-        picture = to_rgb(image)
-    except (OSError, EvidenceError, Image.DecompressionBombError) as error:
-        raise ThumbnailError(f"cannot read the image for a thumbnail: {error}") from error
-    if box is not None:
-        x1, y1, x2, y2 = (float(v) for v in box)
-        pad = margin * max(x2 - x1, y2 - y1)
-        picture = picture.crop((max(0, int(x1 - pad)), max(0, int(y1 - pad)),
-                                min(picture.width, int(x2 + pad)),
-                                min(picture.height, int(y2 + pad))))
-    picture.thumbnail((size, size))
-    if grey:
-        picture = picture.convert("L")
-    if blur:
-        picture = picture.filter(ImageFilter.GaussianBlur(radius=max(2.0, BLUR_FRACTION * size)))
-    out = io.BytesIO()
-    picture.save(out, format=fmt)
-    return out.getvalue()
-
+__all__ = ["ReviewSession", "ThumbnailError", "thumbnail"]
 
 class ReviewSession:
     """One reviewer's sitting: safe thumbnails by default, reveals counted and audited.

@@ -23,7 +23,7 @@ class CaseBrowser(WorkbenchWidget):
         query: ``query(case, EvidenceFilter) -> DataFrame`` (default:
             :func:`workbench.reports.views.evidence_view`).
         thumbnail: ``thumbnail(case, sha256, blurred=True) -> PNG bytes`` (default:
-            :func:`workbench.reports.thumbnails.evidence_thumbnail`); None shows no images.
+            :func:`workbench.media.evidence_thumbnail`); None shows no images.
         page_size: rows shown at once.
 
     Example:
@@ -40,7 +40,7 @@ class CaseBrowser(WorkbenchWidget):
         super().__init__()
         self.case = case
         self._query = query or lazy("workbench.reports.views:evidence_view")
-        self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
+        self._thumbnail = thumbnail or lazy("workbench.media:evidence_thumbnail")
         self.show_thumbnails = show_thumbnails
         self.page_size = page_size
         self.result = pd.DataFrame()
@@ -102,7 +102,7 @@ class CaseBrowser(WorkbenchWidget):
         self.table.value = self._render(chunk)
 
     def _render(self, frame: pd.DataFrame) -> str:
-        from workbench.reports.thumbnails import img_tag
+        from workbench.media import img_tag
 
         rows = []
         for row in frame.to_dict(orient="records"):

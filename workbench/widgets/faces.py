@@ -104,8 +104,8 @@ class FaceGallery(WorkbenchWidget):
         self._load = load_faces or lazy("workbench.reports.views:faces_view")
         self._merge = merge or lazy("workbench.faces.cluster:merge_clusters")
         self._split = split or lazy("workbench.faces.cluster:split_cluster")
-        self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
-        self._on_reveal = on_reveal or lazy("workbench.reports.thumbnails:record_reveal")
+        self._thumbnail = thumbnail or lazy("workbench.media:evidence_thumbnail")
+        self._on_reveal = on_reveal or lazy("workbench.media:record_reveal")
         self.max_faces = max_faces
         point = self.quiet(operating_point or lazy("workbench.faces.age_model:operating_point"))
         self.minor_threshold = point.threshold if point is not None else None
@@ -196,7 +196,7 @@ class FaceGallery(WorkbenchWidget):
             self.message = f"Split {len(ids)} faces into cluster {new}."
 
     def _render(self) -> None:
-        from workbench.reports.thumbnails import img_tag
+        from workbench.media import img_tag
 
         faces = self.selected()
         self.split_pick.options = [str(f) for f in faces.get("face_id", [])]

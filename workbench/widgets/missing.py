@@ -62,9 +62,9 @@ class MissingPersonLookup(WorkbenchWidget):
         self.case = case
         self._lookup = lookup or lazy("workbench.missing.case_lookup:lookup_case")
         self._open_registry = open_registry or lazy("workbench.missing.store:open_registry")
-        self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
+        self._thumbnail = thumbnail or lazy("workbench.media:evidence_thumbnail")
         self._photo = photo or lazy("workbench.reports.bindings:registry_photo")
-        self._on_reveal = on_reveal or lazy("workbench.reports.thumbnails:record_reveal")
+        self._on_reveal = on_reveal or lazy("workbench.media:record_reveal")
         self._registry: Any = None
         self.reveal_button = w.Button(description="Reveal case faces", icon="eye",
                                       tooltip="show the case faces clear to compare them "
@@ -119,7 +119,7 @@ class MissingPersonLookup(WorkbenchWidget):
         self._render()
 
     def _candidate_photo(self, cand: dict[str, Any]) -> str:
-        from workbench.reports.thumbnails import data_uri
+        from workbench.media import data_uri
 
         if self._registry is None or cand.get("photo_id") is None:
             return ""
@@ -127,7 +127,7 @@ class MissingPersonLookup(WorkbenchWidget):
         return f'<img src="{data_uri(png)}" alt="registry photo" width="72"/>' if png else ""
 
     def _render(self) -> None:
-        from workbench.reports.thumbnails import img_tag
+        from workbench.media import img_tag
 
         blocks = []
         for row in self.rows:

@@ -51,7 +51,7 @@ class ReviewQueue(WorkbenchWidget):
         self.case = case
         self._load = load_queue or lazy("workbench.reports.bindings:review_queue")
         self._decide = decide or lazy("workbench.review.queue:decide")
-        self._thumbnail = thumbnail or lazy("workbench.reports.thumbnails:evidence_thumbnail")
+        self._thumbnail = thumbnail or lazy("workbench.media:evidence_thumbnail")
         self._reveal = reveal or lazy("workbench.reports.bindings:reveal_review_item")
         self._clear_png: bytes | None = None
         self.queue = pd.DataFrame()
@@ -143,7 +143,7 @@ class ReviewQueue(WorkbenchWidget):
             self.revealed = True
 
     def _render(self) -> None:
-        from workbench.reports.thumbnails import img_tag
+        from workbench.media import img_tag
 
         item = self.current
         pending = int((self.queue.get("status", pd.Series(dtype=str)) == "pending").sum())
