@@ -161,7 +161,7 @@ def test_reverse_search_over_cases(tmp_path) -> None:
 
 
 def test_identification_rates_counts_misses() -> None:
-    from workbench.missing.evaluate import identification_rates
+    from workbench.eval.identification import identification_rates
 
     rng = np.random.default_rng(6)
     gallery = unit(rng, 50)
