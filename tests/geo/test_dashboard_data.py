@@ -112,8 +112,8 @@ def test_hit_places_put_verified_matches_and_candidate_schools_on_the_map(tmp_pa
     from datetime import date
     from pathlib import Path
 
+    from workbench.missing.backends import open_registry
     from workbench.missing.records import MissingPerson
-    from workbench.missing.store import open_registry
     from workbench.schools.registry import load_registry
     from workbench.store import Case
     from workbench.types import Condition, Hit

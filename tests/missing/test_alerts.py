@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from workbench.missing.alerts import Alerter, AlertSettings, EmailSettings, WebhookSettings
+from workbench.missing.backends import open_registry
 from workbench.missing.case_lookup import lookup_case
 from workbench.missing.records import RegistryPhoto
-from workbench.missing.store import open_registry
 from workbench.missing.threshold import Threshold
 from workbench.store.faces import save_faces
 from workbench.types import Faces

@@ -7,8 +7,8 @@ import json
 import numpy as np
 
 from workbench.cli import main
+from workbench.missing.backends import open_registry
 from workbench.missing.records import RegistryPhoto
-from workbench.missing.store import open_registry
 from workbench.store.faces import save_faces
 from workbench.types import Faces
 

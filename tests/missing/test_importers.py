@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from workbench.missing.backends import open_registry
 from workbench.missing.importers import import_csv, photo_map_from_folder, read_csv
 from workbench.missing.records import MissingPersonsError
-from workbench.missing.store import open_registry
 
 CSV = """Case No,Full Name,Gender,Ethnicity,DOB,Last Seen,Town,Latitude,Longitude,Picture,Notes
 A-1,Fictional Ann,F,White British,2008-05-01,2020-05-01,Leeds,53.8,-1.55,a1.jpg,blue coat

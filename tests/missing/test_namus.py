@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from workbench.missing.backends import open_registry
 from workbench.missing.importers import read_namus_json
 from workbench.missing.namus import (
     NamUsClient,
@@ -14,7 +15,6 @@ from workbench.missing.namus import (
     settings_from_env,
     sync,
 )
-from workbench.missing.store import open_registry
 
 from .namus_server import CAP, STATES, FakeNamUs
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from workbench.missing.backends import open_registry
 from workbench.missing.pgstore import PgRegistry
 from workbench.missing.records import RegistryPhoto
-from workbench.missing.store import open_registry
 
 from .helpers import KEY, near, person, unit
 

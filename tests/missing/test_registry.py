@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
+from workbench.missing.backends import open_registry
 from workbench.missing.case_lookup import lookup_case, reverse_search
 from workbench.missing.index import IndexSettings, VectorIndex
 from workbench.missing.lookup import LookupSettings
 from workbench.missing.records import MissingPersonsError, RegistryPhoto
-from workbench.missing.store import open_registry
 from workbench.missing.threshold import Threshold
 from workbench.types import Faces
 

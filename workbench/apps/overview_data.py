@@ -121,7 +121,7 @@ def hit_places(case: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     for (location, record), score in matches.items():
         by_registry.setdefault(location, {})[record] = score
     for location, scores in by_registry.items():
-        from workbench.missing.store import open_registry
+        from workbench.missing.backends import open_registry
 
         if "://" not in location and not Path(location).exists():
             continue  # never create a registry just to draw a map

@@ -38,9 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _lookup(args: argparse.Namespace) -> int:
     from workbench.missing.alerts import Alerter, AlertSettings
+    from workbench.missing.backends import open_registry
     from workbench.missing.case_lookup import lookup_case, reverse_search
     from workbench.missing.lookup import LookupSettings
-    from workbench.missing.store import open_registry
     from workbench.store import Case
 
     settings = LookupSettings(k=args.k, store=args.store)

@@ -110,7 +110,7 @@ def _embedder(no_embed: bool) -> Any:
 
 def _import(args: argparse.Namespace) -> int:
     from workbench.missing import importers
-    from workbench.missing.store import open_registry
+    from workbench.missing.backends import open_registry
 
     with open_registry(args.registry) as registry:
         if args.csv:
@@ -156,13 +156,13 @@ def _search(args: argparse.Namespace) -> int:
     from workbench.faces import FaceEngine
     from workbench.ingest.images import load_rgb
     from workbench.missing.agewindow import AgeSettings
+    from workbench.missing.backends import open_registry
     from workbench.missing.lookup import (
         LookupSettings,
         RecordFilter,
         queries_from_faces,
         search_face,
     )
-    from workbench.missing.store import open_registry
     from workbench.missing.threshold import default_threshold
 
     engine = FaceEngine()
@@ -193,8 +193,8 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from workbench.missing.backends import open_registry
     from workbench.missing.namus import NamUsClient, NamUsError, predicates, settings_from_env, sync
-    from workbench.missing.store import open_registry
 
     settings = settings_from_env(args.base_url, min_interval_s=args.min_interval)
     if settings is None:
@@ -213,7 +213,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from workbench.missing.store import open_registry
+    from workbench.missing.backends import open_registry
 
     with open_registry(args.registry) as registry:
         photos: dict[str, int] = {}

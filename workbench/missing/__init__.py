@@ -5,8 +5,9 @@ Heavy pieces (FAISS, psycopg, requests, smtplib) load inside the functions that 
 """
 
 from workbench.missing.agewindow import AgeSettings, check_age, expected_age_window
+from workbench.missing.backends import open_registry
 from workbench.missing.records import MissingPerson, MissingPersonsError, RegistryPhoto, normalise_sex
-from workbench.missing.store import Registry, open_registry
+from workbench.missing.store import Registry
 from workbench.missing.threshold import Threshold, default_threshold
 
 __all__ = [

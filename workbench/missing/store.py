@@ -6,16 +6,15 @@
 * :class:`~workbench.missing.pgstore.PgRegistry` - PostgreSQL with pgvector, for a
   registry several analysts share.
 
-:func:`open_registry` picks the backend from the location: a ``postgresql://`` URL
-opens PostgreSQL, anything else is a folder. With no location it uses the environment
-variable ``WORKBENCH_REGISTRY`` and then ``~/.workbench/registry``.
+:func:`workbench.missing.backends.open_registry` picks the backend from the location: a
+``postgresql://`` URL opens PostgreSQL, anything else is a folder. With no location it
+uses the environment variable ``WORKBENCH_REGISTRY`` and then ``~/.workbench/registry``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,12 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from workbench import settings
 from workbench.missing.index import IndexSettings, VectorIndex
 from workbench.missing.records import MissingPerson, MissingPersonsError, RegistryPhoto
 from workbench.types import utc_now
 
-DEFAULT_DIR = Path("~/.workbench/registry")
 DB_NAME = "registry.db"
 
 RECORD_COLUMNS = (
@@ -47,28 +44,6 @@ class PhotoMatch:
     record_id: str
     photo_id: int
     similarity: float
-
-
-def default_location() -> str:
-    """``$WORKBENCH_REGISTRY`` or ``~/.workbench/registry``."""
-    return settings.read(settings.REGISTRY) or str(DEFAULT_DIR.expanduser())
-
-
-def open_registry(location: str | os.PathLike[str] | None = None,
-                  index_settings: IndexSettings | None = None) -> Registry:
-    """Open (creating if needed) the registry at ``location``.
-
-    Example:
-        >>> reg = open_registry("/tmp/demo-registry")           # doctest: +SKIP
-        >>> reg.count()                                         # doctest: +SKIP
-        0
-    """
-    where = str(location) if location is not None else default_location()
-    if where.startswith(("postgresql://", "postgres://")):
-        from workbench.missing.pgstore import PgRegistry
-
-        return PgRegistry(where)
-    return SQLiteRegistry(Path(where).expanduser(), index_settings)
 
 
 def _json(value: Any) -> str:

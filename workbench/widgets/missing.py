@@ -37,7 +37,7 @@ class MissingPersonLookup(WorkbenchWidget):
         lookup: ``lookup(case, registry) -> LookupResult`` (default:
             ``workbench.missing.case_lookup.lookup_case``; it stores hits and a run).
         open_registry: ``open_registry(location) -> Registry`` (default:
-            ``workbench.missing.store.open_registry``).
+            ``workbench.missing.backends.open_registry``).
         registry: a registry location (folder or ``postgresql://`` URL); blank: the default.
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=...) -> PNG bytes``.
         photo: ``photo(registry, record_id, photo_id) -> PNG bytes or None``, the
@@ -61,7 +61,7 @@ class MissingPersonLookup(WorkbenchWidget):
         super().__init__()
         self.case = case
         self._lookup = lookup or lazy("workbench.missing.case_lookup:lookup_case")
-        self._open_registry = open_registry or lazy("workbench.missing.store:open_registry")
+        self._open_registry = open_registry or lazy("workbench.missing.backends:open_registry")
         self._thumbnail = thumbnail or lazy("workbench.media:evidence_thumbnail")
         self._photo = photo or lazy("workbench.reports.bindings:registry_photo")
         self._on_reveal = on_reveal or lazy("workbench.media:record_reveal")
