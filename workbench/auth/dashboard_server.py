@@ -21,22 +21,20 @@ next visitor's request) is refused; the server's own kernels reach it under a ra
 they alone are told in their environment. Kernels of finished visits are culled after
 ``cull_idle_s`` without a connection; SIGTERM and SIGINT stop the server and its kernels
 and remove its folder. The web side (handlers, the guarded Voila) is in
-``workbench.auth.dashboard_web``, which imports Voila and is loaded only here.
+``workbench.auth.dashboard_web``, which imports Voila and is loaded only here; the sign-in
+rules both use are in ``workbench.auth.dashboard_access``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-COOKIE_HOURS = 8.0
 # Where kernels reach the pre-heat websocket: a random prefix per server (see module docs).
 QUERY_PREFIX_ENV = "VOILA_WS_BASE_URL"
 
@@ -48,55 +46,6 @@ def read_config(path: Path) -> dict[str, Any]:
     finally:
         path.unlink(missing_ok=True)
     return config
-
-
-class Sessions:
-    """Signed-in browsers: random session ids (in the cookie) -> user and expiry."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[str, tuple[str, float]] = {}
-
-    def new(self, user: str) -> str:
-        sid = secrets.token_urlsafe(32)
-        self._by_id[sid] = (user, time.time() + COOKIE_HOURS * 3600)
-        return sid
-
-    def user(self, sid: str | None) -> str | None:
-        found = self._by_id.get(sid or "")
-        if found is None or found[1] < time.time():
-            self._by_id.pop(sid or "", None)
-            return None
-        return found[0]
-
-    def end(self, sid: str | None) -> None:
-        self._by_id.pop(sid or "", None)
-
-
-def safe_next(value: str) -> str:
-    """Only a path on this server (never ``//host`` or a full URL) may follow a login."""
-    return value if re.fullmatch(r"/(?!/)[^\s\\]*", value or "") else "/"
-
-
-def check_supervisor(case_dir: str, name: str, password: str) -> str:
-    """'' when ``name`` is a supervisor with this password; else what to tell them."""
-    from workbench.auth.identity import Actor, os_account
-    from workbench.auth.users import UserError, authenticate
-    from workbench.store import Case
-
-    with Case.open(case_dir) as case:
-        try:
-            user = authenticate(case, name, password)
-        except UserError:
-            case.audit("dashboard.login.failed", target=name[:64],
-                       detail={"account": os_account()})
-            return "Wrong user name or password."
-        if "supervisor" not in user.roles:
-            case.audit("dashboard.login.refused", target=user.name,
-                       detail={"roles": list(user.roles)})
-            return f"{user.name} is not a supervisor of this case."
-        case._actor = Actor(user.name, user.roles, "dashboard login")
-        case.audit("dashboard.login", target=user.name)
-    return ""
 
 
 def main(argv: list[str] | None = None) -> int:

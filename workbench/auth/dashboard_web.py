@@ -17,7 +17,7 @@ from tornado import web
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 
-from workbench.auth.dashboard_server import Sessions, check_supervisor, safe_next
+from workbench.auth.dashboard_access import Sessions, check_supervisor, safe_next
 
 LOGIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Case dashboard: sign in
 </title><style>body{{font-family:sans-serif;max-width:26em;margin:4em auto;color:#222}}
