@@ -48,14 +48,6 @@ def uniform_people(case: Any) -> list[dict[str, Any]]:
     return [{"face_id": face_id, **face} for face_id, face in load_attributes(case).items()]
 
 
-def reveal_review_item(case: Any, item: str, evidence_id: str,
-                       box: tuple[float, float, float, float] | None = None) -> bytes:
-    """The clear thumbnail of a review item; the review domain counts and audits it."""
-    from workbench.review.thumbs import ReviewSession
-
-    return ReviewSession(case).reveal(item, evidence_id, box=box)
-
-
 def registry_photo(registry: Any, record_id: str, photo_id: int, size: int = 120
                    ) -> bytes | None:
     """A thumbnail of a missing person's registry photo, or None if it is not a local file.
@@ -77,16 +69,3 @@ def registry_photo(registry: Any, record_id: str, photo_id: int, size: int = 120
             except ThumbnailError:
                 return None
     return None
-
-
-def review_queue(case: Any) -> Any:
-    """The review queue with each face item's box, so the widget can crop to the face."""
-    from workbench.review.queue import queue_frame
-
-    frame = queue_frame(case)
-    if not len(frame) or "face_id" not in frame.columns:
-        return frame
-    from workbench.store.faces import boxes as face_boxes
-
-    boxes = face_boxes(case)
-    return frame.merge(boxes, on="face_id", how="left")

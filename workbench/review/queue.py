@@ -152,6 +152,14 @@ def queue_frame(case: Case, threshold: float | None = None) -> pd.DataFrame:
     return pd.DataFrame([i.as_dict() for i in queue_items(case, threshold)])
 
 
+def queue_with_boxes(case: Case) -> pd.DataFrame:
+    """The queue frame with each face item's box (``x1..y2``), so a widget can crop to it."""
+    frame = queue_frame(case)
+    if not len(frame) or "face_id" not in frame.columns:
+        return frame
+    return frame.merge(face_rows.boxes(case), on="face_id", how="left")
+
+
 def decide(case: Case, item: str, decision: str, note: str = "", who: str | None = None
            ) -> QueueItem:
     """Record a person's decision on a queue item (``confirm``, ``dismiss``, ``escalate``).

@@ -16,7 +16,7 @@ from typing import Any
 from workbench.media import THUMB_SIZE, ThumbnailError, thumbnail
 from workbench.store import Case, current_user
 
-__all__ = ["ReviewSession", "ThumbnailError", "thumbnail"]
+__all__ = ["ReviewSession", "ThumbnailError", "reveal_item", "thumbnail"]
 
 class ReviewSession:
     """One reviewer's sitting: safe thumbnails by default, reveals counted and audited.
@@ -56,3 +56,9 @@ class ReviewSession:
 
     def _path(self, evidence_id: str) -> Any:
         return self.case.pixels_path(self.case.get_evidence(evidence_id))
+
+
+def reveal_item(case: Case, item: str, evidence_id: str,
+                box: Sequence[float] | None = None) -> bytes:
+    """The clear thumbnail of one review item, counted and audited (a one-reveal session)."""
+    return ReviewSession(case).reveal(item, evidence_id, box=box)

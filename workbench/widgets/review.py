@@ -29,12 +29,12 @@ class ReviewQueue(WorkbenchWidget):
         load_queue: ``load_queue(case) -> DataFrame`` with ``item`` (or ``item_key``),
             ``evidence_id, face_id, rule`` (or ``source``), ``score, status`` and
             ``explanation`` or ``conditions``, optionally a face box ``x1..y2`` (default:
-            :func:`workbench.reports.bindings.review_queue`).
+            :func:`workbench.review.queue.queue_with_boxes`).
         decide: ``decide(case, item, decision, note)`` with decision ``confirm``,
             ``dismiss`` or ``escalate`` (default: ``workbench.review.queue.decide``).
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=..., size=...) -> PNG``.
         reveal: ``reveal(case, item, sha256, box) -> PNG`` of the clear image, audited
-            (default: :func:`workbench.reports.bindings.reveal_review_item`).
+            (default: :func:`workbench.review.thumbs.reveal_item`).
     """
 
     index = traitlets.Int(0)
@@ -49,10 +49,10 @@ class ReviewQueue(WorkbenchWidget):
                  reveal: Callable[..., bytes] | None = None) -> None:
         super().__init__()
         self.case = case
-        self._load = load_queue or lazy("workbench.reports.bindings:review_queue")
+        self._load = load_queue or lazy("workbench.review.queue:queue_with_boxes")
         self._decide = decide or lazy("workbench.review.queue:decide")
         self._thumbnail = thumbnail or lazy("workbench.media:evidence_thumbnail")
-        self._reveal = reveal or lazy("workbench.reports.bindings:reveal_review_item")
+        self._reveal = reveal or lazy("workbench.review.thumbs:reveal_item")
         self._clear_png: bytes | None = None
         self.queue = pd.DataFrame()
         self.image = w.HTML()
