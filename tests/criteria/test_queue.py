@@ -237,3 +237,18 @@ def test_a_rules_file_with_a_typo_changes_nothing_in_the_case(case, tmp_path, ca
     assert "unknown face attribute 'p_minr'" in capsys.readouterr().err
     assert before > 0 and len(queue_items(case)) == before
     assert case.hits("criterion")["id"].tolist() == hits_before
+
+
+def test_reviewed_hits_carry_the_review_status(case):
+    from workbench.review import reviewed_hits
+
+    score_case(case)
+    target = first_face_item(case)
+    assert {h.status for h in reviewed_hits(case)} == {"pending"}
+    decide(case, target.item, "confirm", note="child visible", who="analyst-a")
+    hits = reviewed_hits(case)
+    assert len(hits) == len(queue_items(case))
+    mine = [h for h in hits if h.face_id == target.face_id and h.source == target.rule]
+    assert [h.status for h in mine] == ["confirmed"]
+    assert mine[0].score == target.score and mine[0].explain() == target.explanation
+    assert sum(h.status == "pending" for h in hits) == len(hits) - 1

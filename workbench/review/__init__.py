@@ -15,11 +15,12 @@ from workbench.review.queue import (
     queue_frame,
     queue_groups,
     queue_items,
+    reviewed_hits,
 )
 from workbench.review.thumbs import ReviewSession
 
 __all__ = [
     "DECISIONS", "ImageGroup", "QueueItem", "ReviewError", "ReviewSession", "ThumbnailError",
     "decide", "evidence_fingerprints", "find_item", "queue_frame", "queue_groups",
-    "queue_items", "thumbnail",
+    "queue_items", "reviewed_hits", "thumbnail",
 ]

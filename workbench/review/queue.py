@@ -65,6 +65,12 @@ class QueueItem:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    def to_hit(self) -> Hit:
+        """The criterion hit behind this item, with its review status filled in."""
+        return Hit(evidence_id=self.evidence_id, kind="criterion", source=self.rule,
+                   score=self.score, conditions=tuple(Condition(**c) for c in self.conditions),
+                   status=self.status, face_id=self.face_id, version=self.rules_version)
+
 
 @dataclass(frozen=True)
 class ImageGroup:
@@ -135,6 +141,12 @@ def _items(case: Case, hits: pd.DataFrame) -> list[QueueItem]:
             outdated_decision=outdated, evidence_sha=sha, **ages.get(face_id, {}), **extra,
         ))
     return items
+
+
+def reviewed_hits(case: Case, threshold: float | None = None) -> list[Hit]:
+    """The queue's criterion hits as :class:`Hit` values whose ``status`` is the review
+    status (``pending`` until a person decides, or when a decision is outdated)."""
+    return [item.to_hit() for item in queue_items(case, threshold)]
 
 
 def queue_groups(case: Case, threshold: float | None = None, include_decided: bool = True

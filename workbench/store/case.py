@@ -574,7 +574,11 @@ class Case:
         return frame
 
     def hit_objects(self, kind: str | None = None) -> list[Hit]:
-        """Stored hits as :class:`Hit` values (status comes from the review table's owner)."""
+        """Stored hits as :class:`Hit` values, ``status`` left ``pending``.
+
+        The review status of criterion hits is decided by the review queue:
+        :func:`workbench.review.queue.reviewed_hits` returns them with it filled in.
+        """
         return [
             Hit(evidence_id=r["evidence_id"], kind=r["kind"], source=r["source"],
                 score=r["score"], run_id=r["run_id"] or "", face_id=r["face_id"],
