@@ -59,7 +59,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # the non-criterion hits stored by hash lists, the registry lookup and the school search.
 _EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 ATTRIBUTES: frozenset[str] = frozenset({
-    "confidence", "detector_score", "quality", "sharpness", "yaw", "age", "age_std",
+    "confidence", "detector_score", "detected_by", "quality", "sharpness", "yaw", "age", "age_std",
     "age_low", "age_high", "age_network", "p_minor", "gender", "gender_confidence",
     *(f"emotion_{name}" for name in _EMOTIONS)})
 SIGNALS: frozenset[str] = frozenset({"explicit"})

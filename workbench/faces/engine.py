@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from workbench.errors import ValidationError
+from workbench.errors import ModelMissing, ValidationError
 from workbench.faces.age_model import AgeHead
-from workbench.faces.base import Detector, Embedder, build
+from workbench.faces.base import BackendUnavailable, Detector, Embedder, build
 from workbench.faces.settings import EMOTIONS, FaceSettings
 from workbench.types import Faces, Run
 
@@ -39,6 +39,7 @@ class FaceEngine:
         self.settings = settings or FaceSettings()
         self._parts: dict[str, Any] = {}
         self._run: Run | None = None
+        self.last_detector = ""
 
     # -- the models, built on first use ------------------------------------------------
 
@@ -113,6 +114,8 @@ class FaceEngine:
 
         s = self.settings
         names = list(model_names("detector", s.detector))
+        if self.second_detector is not None:
+            names += model_names("detector", s.second_detector or "")
         names += ["dlib_landmarks_5"] + (["dlib_landmarks_68"] if s.landmarks == 68 else [])
         names += model_names("embedder", s.embedder)
         if s.attributes:
@@ -151,7 +154,8 @@ class FaceEngine:
             models["age_head"] = self.age_head_digest()
         self._run = Run.start("faces", models=models, params={
             **self.settings.as_params(), "embedding_key": self.embedding_key,
-            "signature": self.signature(), "engine_version": ENGINE_VERSION, **params})
+            "signature": self.signature(), "engine_version": ENGINE_VERSION,
+            "second_detector_available": self.second_detector is not None, **params})
         return self._run
 
     @property
@@ -161,13 +165,17 @@ class FaceEngine:
     # -- the steps --------------------------------------------------------------------
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Boxes, confidences and raw detector scores (NaN for a central fallback)."""
+        """Boxes, confidences and raw detector scores (NaN for a central fallback).
+
+        :attr:`last_detector` says which detector found them.
+        """
         rgb = _check_rgb(rgb)
-        xyxy, conf = self.detector.detect(rgb)
-        raw = getattr(self.detector, "raw_scores", conf)
-        raw = np.asarray(raw, dtype=np.float32) if len(raw) == len(conf) else conf
-        keep = np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]) >= self.settings.min_face
-        xyxy, conf, raw = xyxy[keep], conf[keep], raw[keep]
+        xyxy, conf, raw = self._detect_with(self.detector, rgb)
+        self.last_detector = self.settings.detector
+        second = self.second_detector if len(xyxy) == 0 else None
+        if second is not None:
+            xyxy, conf, raw = self._detect_with(second, rgb)
+            self.last_detector = self.settings.second_detector or ""
         fraction = self.settings.fallback_center
         if len(xyxy) == 0 and fraction:
             h, w = rgb.shape[:2]
@@ -176,7 +184,33 @@ class FaceEngine:
             xyxy = np.array([[cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2]],
                             dtype=np.float32)
             conf, raw = np.zeros(1, np.float32), np.full(1, np.nan, np.float32)
+            self.last_detector = "center"
         return xyxy, conf, raw
+
+    def _detect_with(self, detector: Detector, rgb: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        xyxy, conf = detector.detect(rgb)
+        raw = getattr(detector, "raw_scores", conf)
+        raw = np.asarray(raw, dtype=np.float32) if len(raw) == len(conf) else conf
+        keep = np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]) >= self.settings.min_face
+        return xyxy[keep], conf[keep], raw[keep]
+
+    @property
+    def second_detector(self) -> Detector | None:
+        """The detector asked when the first finds no face, or None (off or not installed).
+
+        Not installed is not an error: the engine goes on with its first detector, and
+        :meth:`new_run` records ``second_detector_available: false``.
+        """
+        name = self.settings.second_detector
+        if not name or name == self.settings.detector:
+            return None
+        if "second_detector" not in self._parts:
+            try:
+                self._parts["second_detector"] = build("detector", name, self.settings)
+            except (ModelMissing, BackendUnavailable):
+                self._parts["second_detector"] = None
+        return self._parts["second_detector"]
 
     def landmarks(self, rgb: np.ndarray, xyxy: np.ndarray) -> tuple[list[Any], np.ndarray]:
         """Five-point shapes (for alignment) and the reported landmark points."""
@@ -229,6 +263,7 @@ class FaceEngine:
         data: dict[str, np.ndarray] = {
             "face_id": np.array([f"{evidence_id}:{i}" for i in range(n)], dtype=object),
             "detector_score": raw.astype(np.float32),
+            "detected_by": np.array([self.last_detector] * n, dtype=object),
         }
         data.update(quality(xyxy, chips, points))
         embedding = self.embed_aligned(chips) if n else np.empty((0, 128), np.float32)
