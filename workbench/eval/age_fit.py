@@ -88,7 +88,9 @@ def collect_features(labels: Path, root: Path | None = None, workers: int = 1,
     from workbench.progress import progress_bar
 
     files, truth = read_age_labels(labels, root)
-    settings = FaceSettings(age_head=False)
+    # The network's raw reading (no head) on HOG's faces: what the shipped head was fitted
+    # on. YuNet-found faces read the same (benchmarks/age.py measures both).
+    settings = FaceSettings(age_head=False, second_detector=None)
     key = hashlib.sha256(labels.read_bytes() + FaceEngine(settings).signature().encode())
     cache = (cache_dir or default_cache_dir().parent) / f"age-features-{key.hexdigest()[:16]}.npz"
     if cache.exists():
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     features = collect_features(args.labels, args.root, args.workers, not args.quiet)
-    engine = FaceEngine(FaceSettings(age_head=False))
+    engine = FaceEngine(FaceSettings(age_head=False, second_detector=None))
     document = fit_head(features, engine.embedding_key, engine.models()["age"],
                         _group_columns(args.labels, ("race", "gender")))
     document["fitted_on"] = {
