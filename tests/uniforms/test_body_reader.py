@@ -34,9 +34,11 @@ def _photo(jacket: bool, tie: bool) -> tuple[np.ndarray, np.ndarray, tuple[float
     _fill(img, (350, 60, 450, 180), SKIN)
     _fill(img, (380, 180, 420, 195), SKIN)                       # neck
     _fill(img, (290, 195, 510, H), WHITE)
-    if jacket:
-        _fill(img, (290, 195, 385, H), NAVY)
-        _fill(img, (415, 195, 510, H), NAVY)
+    if jacket:                     # fronts opening in a V: wide at the collar, closing lower
+        for y in range(195, H):
+            gap = max(8, int(45 - 35 * (y - 195) / 140))
+            _fill(img, (290, y, 400 - gap, y + 1), NAVY)
+            _fill(img, (400 + gap, y, 510, y + 1), NAVY)
     if tie:
         _fill(img, (392, 197, 408, 420), RED)
     mask[60:180, 350:450] = 1

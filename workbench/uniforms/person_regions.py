@@ -141,7 +141,7 @@ def pose_polygons(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
     r = lambda u0, u1, v0, v1: _rect(origin, u, v, sw, u0, u1, v0, v1)  # noqa: E731
     vee = lambda side: np.array([origin + sw * (a * u + b * v) for a, b in  # noqa: E731
                                  ((side * 0.05, top), (side * 0.16, top),
-                                  (side * 0.1, top + 0.16), (side * 0.05, top + 0.16))])
+                                  (side * 0.15, top + 0.28), (side * 0.05, top + 0.28))])
     polys: dict[str, list[np.ndarray]] = {
         # the shirt in a jacket's V, either side of the tie
         "shirt": [vee(-1), vee(1)],
