@@ -79,3 +79,8 @@ def map_points(case: Case) -> pd.DataFrame:
     """One row per geotagged item with its hit count, best score, hit sources and latest
     review decision, best score first (one aggregating query: fast on large cases)."""
     return case.query(_MAP_POINTS_SQL)
+
+
+def geotags(case: Case) -> pd.DataFrame:
+    """``lat, lon`` of every geotagged item."""
+    return case.query("SELECT lat, lon FROM evidence WHERE lat IS NOT NULL AND lon IS NOT NULL")

@@ -338,3 +338,8 @@ def _rule_faces_all_attributes(case: Case) -> Faces:
         if column is not None:
             data[name] = column
     return _rule_faces(table, data)
+
+
+def embedding_keys(case: Case) -> list[str]:
+    """The distinct embedding keys of the case's faces (one per face engine used)."""
+    return [r[0] for r in case.db.execute("SELECT DISTINCT embedding_key FROM faces")]

@@ -94,3 +94,9 @@ def add_rows(case: Case, rows: list[tuple[Any, ...]]) -> None:
         conn.executemany(
             "INSERT INTO hits (id, evidence_id, kind, source, score, conditions, run_id, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def school_hits(case: Case) -> pd.DataFrame:
+    """``source, score, conditions, face_id`` of every school hit, best score first."""
+    return case.query("SELECT source, score, conditions, face_id FROM hits WHERE kind = 'school' "
+                      "ORDER BY score DESC")

@@ -72,3 +72,8 @@ def recording(case: Case, run: Run) -> Iterator[Recording]:
         case.finish_run(run.id, status_for(error), record.final_summary())
         raise
     case.finish_run(run.id, DONE, record.final_summary())
+
+
+def run_params(case: Case, kind: str) -> list[str]:
+    """The recorded parameters (JSON text) of every run of ``kind``."""
+    return case.query("SELECT params FROM runs WHERE kind = ?", (kind,))["params"].tolist()
