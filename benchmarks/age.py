@@ -262,17 +262,18 @@ def _network_ages(dist: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def _print(rows: list[dict[str, Any]], n_check: int, base: float) -> None:
     def pct(v: Any) -> str:
-        return "   -" if v is None or v != v else f"{v:4.0%}"
+        return "    -" if v is None or v != v else f"{v * 100:5.1f}"
 
     print(f"check half: {n_check} images; share flagged as minor per true-age band, "
           "at each method's operating point")
-    head = (f"{'method':<42}{'thr':>6} {'0-12':>5}{'13-15':>6}{'16-17':>6}{'13-17':>6}"
-            f"{'18-20':>6}{'21-25':>6}{'26+':>5}  {'AUC':>5} {'13-17@5%':>8} {'MAE':>5} "
+    print("(shares in %)")
+    head = (f"{'method':<42}{'thr':>6} {'0-12':>5} {'13-15':>6} {'16-17':>6} {'13-17':>6} "
+            f"{'18-20':>6} {'21-25':>6} {'26+':>5}  {'AUC':>5} {'13-17@5%':>8} {'MAE':>5} "
             f"{'bias':>5} {'cov95':>5} {'noface':>6} {'ms/face':>8} {'x cost':>6}")
     print(head)
     for r in rows:
-        print(f"{r['method']:<42}{r['threshold']:6.3f} {pct(r.get('0-12'))} {pct(r.get('13-15'))} "
-              f" {pct(r.get('16-17'))}  {pct(r['13-17'])}  {pct(r.get('18-20'))}  "
+        print(f"{r['method']:<42}{r['threshold']:6.3f} {pct(r.get('0-12'))}  {pct(r.get('13-15'))}  "
+              f"{pct(r.get('16-17'))}  {pct(r['13-17'])}  {pct(r.get('18-20'))}  "
               f"{pct(r.get('21-25'))} {pct(r.get('26+'))}  {r['auc']:.3f} {pct(r['13-17 @5% adults']):>8} "
               f"{_n(r['mae'])} {_n(r['bias'], True)} {pct(r['coverage']):>5} {r['no face']:>6} "
               f"{r['ms/face']:8.1f} {r['ms/face'] / base:6.2f}")

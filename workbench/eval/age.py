@@ -98,7 +98,7 @@ class AgeReport:
 
 
 def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
+    return "-" if value is None else f"{value:.1%}"
 
 
 def _num(value: float | None, signed: bool = False) -> str:
