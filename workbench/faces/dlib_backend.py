@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from workbench.faces.base import Detector, Embedder, register
+from workbench.faces.base import Detector, Embedder
 from workbench.faces.settings import FaceSettings
 from workbench.models import model_file
 
@@ -40,7 +40,6 @@ def xyxy_to_rect(box: np.ndarray) -> Any:
     return _dlib().rectangle(x1, y1, x2 - 1, y2 - 1)
 
 
-@register
 class HogDetector(Detector):
     """dlib's frontal HOG + linear SVM detector (CPU-fast, frontal faces, ~40 px with upsample 1)."""
 
@@ -64,7 +63,6 @@ class HogDetector(Detector):
         return rects_to_xyxy(rects), score_to_confidence(self.raw_scores)
 
 
-@register
 class CnnDetector(Detector):
     """dlib's MMOD CNN detector: finds turned and small faces HOG misses; slow on CPU."""
 
@@ -120,7 +118,6 @@ def align(rgb: np.ndarray, shapes5: list[Any], size: int = 150, padding: float =
     return np.stack([np.asarray(c, dtype=np.uint8) for c in chips])
 
 
-@register
 class DlibResNet(Embedder):
     """dlib's ResNet-34 face descriptor (128-D), on 150 px chips with 25 % padding."""
 

@@ -95,17 +95,10 @@ class FaceEngine:
     @property
     def embedding_key(self) -> str:
         """Model + detector + alignment: embeddings compare only within one key."""
-        from workbench.faces.base import backend_class
+        from workbench.faces.base import backend_class, parse_name
 
-        name = self.settings.embedder
-        if name.startswith("deepface:"):
-            from workbench.faces.deepface_backend import EMBEDDER_WEIGHTS
-
-            model = name.split(":", 1)[1]
-            key, size, pad = f"deepface_{model}", EMBEDDER_WEIGHTS.get(model, ("", 0))[1], 0.25
-        else:
-            emb = backend_class("embedder", name)
-            key, size, pad = emb.key, emb.chip_size, emb.chip_padding
+        name, variant = parse_name(self.settings.embedder)
+        key, size, pad = backend_class("embedder", name).chip_spec(variant)  # type: ignore[attr-defined]
         return f"{key}/{self.settings.detector}/dlib5pt_chip{size}_pad{pad:g}"
 
     def model_names(self) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import ModelMissing
-from workbench.faces.base import Detector, register
+from workbench.faces.base import Detector
 from workbench.faces.settings import FaceSettings
 
 # YuNet's boxes are taller than dlib's HOG boxes (they include the forehead). dlib's
@@ -85,7 +85,6 @@ def to_hog_boxes(xywh: np.ndarray) -> np.ndarray:
     return np.stack([cx - half, cy - half, cx + half, cy + half], axis=1).astype(np.float32)
 
 
-@register
 class YuNetDetector(Detector):
     """libfacedetection's YuNet CNN: fast on CPU, finds frontal and turned faces from ~20 px.
 
