@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=["dlib", "engine"], default="dlib",
-                        help="dlib: direct dlib pipeline; engine: the workbench FaceEngine")
+def _common(parser: argparse.ArgumentParser, backend: str = "dlib") -> None:
+    parser.add_argument("--backend", choices=["dlib", "engine"], default=backend,
+                        help="engine: the workbench FaceEngine (what `analyze` runs); dlib: the "
+                        f"dlib pipeline alone, the way dlib's authors measured (default {backend})")
     parser.add_argument("--no-flip", action="store_true", help="no horizontal-flip averaging")
     parser.add_argument("--jitter", type=int, default=0,
                         help="dlib's random jitters per view, averaged (each costs a forward "
@@ -31,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lfw.add_argument("--pairs", required=True, type=Path, help="pairs file (official format)")
     lfw.add_argument("--images", required=True, type=Path, help="folder of name/name_000i.jpg")
     lfw.add_argument("--json", action="store_true", help="print the full result as JSON")
-    _common(lfw)
+    # What `analyze` stores is what LFW measures by default; calibration and identities keep
+    # the dlib pipeline their shipped figures were measured with.
+    _common(lfw, backend="engine")
     lfw.set_defaults(handler=_lfw)
 
     cal = sub.add_parser("calibrate", help="measure verification thresholds at target FMRs")
