@@ -27,11 +27,6 @@ KNOWN_LAZY_CIRCLES = {
     frozenset({"workbench.schools.likelihood", "workbench.schools.search",
                "workbench.uniforms.calibrate", "workbench.uniforms.evaluate"}),
 }
-# Domain modules that still import an upper layer, each with why.
-KNOWN_UPWARD = {
-    # the uniform overlay renders through review's thumbnail name; workbench.media has it
-    ("workbench.uniforms.overlay", "workbench.review.thumbs"),
-}
 
 
 def _modules() -> dict[str, Path]:
@@ -137,7 +132,7 @@ def test_lazy_import_circles_are_only_the_known_ones() -> None:
 def test_the_domain_never_imports_widgets_cli_dashboards_or_review() -> None:
     upward = {(m, t) for m, targets in import_graph(lazy=True).items()
               if not m.startswith(UPPER) for t in targets if t.startswith(UPPER)}
-    assert upward - KNOWN_UPWARD == set()
+    assert upward == set()
 
 
 def test_the_graph_sees_lazy_imports_and_circles() -> None:

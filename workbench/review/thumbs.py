@@ -3,8 +3,7 @@
 As in Thorn's Safer, a reviewer sees a softened thumbnail first and asks to see the real
 one. Each reveal is an explicit call: it is counted for the session (so a supervisor can
 see exposure) and written to the case's audit log. The thumbnails themselves come from
-:mod:`workbench.media` (``thumbnail`` and ``ThumbnailError`` are named here too, for
-``workbench.uniforms.overlay`` until it imports them from there).
+:mod:`workbench.media`.
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.media import THUMB_SIZE, ThumbnailError, thumbnail
+from workbench.media import THUMB_SIZE, thumbnail
 from workbench.store import Case, current_user
 
-__all__ = ["ReviewSession", "ThumbnailError", "reveal_item", "thumbnail"]
+__all__ = ["ReviewSession", "reveal_item"]
 
 class ReviewSession:
     """One reviewer's sitting: safe thumbnails by default, reveals counted and audited.

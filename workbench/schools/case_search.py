@@ -22,6 +22,9 @@ from workbench.errors import ValidationError
 from workbench.schools.registry import School, load_registry
 from workbench.schools.search import GeoPrior, SchoolMatch, haversine_km, search_schools
 from workbench.store.case import Case
+from workbench.store.evidence import geotags
+from workbench.store.hits import school_hits
+from workbench.store.runs import run_params
 from workbench.types import Run
 
 MODEL = "uniform-likelihood-v2"   # calibrated observation model, tie groups
@@ -33,7 +36,7 @@ CASE_SCALE_MIN_KM = 50.0
 
 def case_geotag_centre(case: Case) -> tuple[tuple[float, float], float] | None:
     """Median geotag of the case and the median distance of its geotags from it (km)."""
-    frame = case.query("SELECT lat, lon FROM evidence WHERE lat IS NOT NULL AND lon IS NOT NULL")
+    frame = geotags(case)
     if not len(frame):
         return None
     lat, lon = float(frame["lat"].median()), float(frame["lon"].median())
@@ -107,17 +110,18 @@ def search_face(case: Case, face_id: str, schools: Sequence[School] | None = Non
 
 def _store(case: Case, found: dict[str, tuple[str, list[SchoolMatch]]], top: int,
            priors: dict[str, str], registry: str | None = None) -> str:
-    run = case.start_run(Run.start("school_search", models={"search": MODEL},
-                                   params=_run_params(list(found), top, priors, registry)))
+    run = Run.start("school_search", models={"search": MODEL},
+                    params=_run_params(list(found), top, priors, registry))
     stored = 0
-    # A new search of a face supersedes its earlier school hits (after a correction, a new
-    # geotag or a new model the ranking differs); review decisions live apart and survive.
-    with case.transaction():
-        for face_id, (evidence_id, results) in found.items():
-            case.add_hits([r.to_hit(evidence_id, run.id, face_id) for r in results],
-                          replace={"kind": "school", "face_id": face_id})
-            stored += len(results)
-    case.finish_run(run.id, summary={"faces": len(found), "results": stored})
+    with case.recording(run) as rec:
+        # A new search of a face supersedes its earlier school hits (after a correction, a
+        # new geotag or a new model the ranking differs); review decisions live apart.
+        with case.transaction():
+            for face_id, (evidence_id, results) in found.items():
+                case.add_hits([r.to_hit(evidence_id, run.id, face_id) for r in results],
+                              replace={"kind": "school", "face_id": face_id})
+                stored += len(results)
+        rec.summary.update(faces=len(found), results=stored)
     return run.id
 
 
@@ -167,8 +171,7 @@ def search_case(case: Case, schools: Sequence[School] | None = None, top: int = 
 def searched_registries(case: Case) -> list[School]:
     """The schools of every registry the case's school searches used (default included)."""
     schools = {s.id: s for s in load_registry()}
-    runs = case.query("SELECT params FROM runs WHERE kind = 'school_search'")
-    for params in runs["params"]:
+    for params in run_params(case, "school_search"):
         path = (json.loads(params) or {}).get("registry")
         if path and Path(path).is_file():
             schools.update((s.id, s) for s in load_registry(path))
@@ -183,8 +186,7 @@ def school_places(case: Case, schools: Sequence[School] | None = None) -> list[d
     ``"matched tie, jumper (2 faces); tied: 12 schools explain this equally, ranks 4-15"``.
     Hits of schools missing from the registry are left out (they cannot be placed).
     """
-    hits = case.query("SELECT source, score, conditions, face_id FROM hits WHERE kind = 'school' "
-                      "ORDER BY score DESC")
+    hits = school_hits(case)
     if not len(hits):
         return []
     registry = {s.id: s for s in (searched_registries(case) if schools is None else schools)}

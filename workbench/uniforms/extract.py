@@ -38,11 +38,11 @@ def extract_case(case: Case, progress: bool = True,
     Returns:
         Summary: run_id, images, faces, uniform_likely (faces scoring >= 0.5), errors.
     """
-    from workbench.store.faces import load_faces
+    from workbench.store.faces import embedding_keys, load_faces
     from workbench.uniforms.store import save_attributes
 
     # One Faces holds one embedding space, so read each face engine's faces separately.
-    keys = [r[0] for r in case.db.execute("SELECT DISTINCT embedding_key FROM faces")]
+    keys = embedding_keys(case)
     parts = [f for f in (load_faces(case, embedding_key=k) for k in keys) if len(f)]
     # (evidence, its faces of one engine) in evidence order; landmark layouts may differ
     # between engines (68 or 5 points), so parts are never concatenated.
@@ -73,18 +73,24 @@ def extract_case(case: Case, progress: bool = True,
         read = image_attributes
     else:
         raise WorkbenchError(f"unknown uniform reader {reader!r}; use 'body' or 'face'")
-    run = case.start_run(Run.start(RUN_KIND, models=models,
-                                   params={"faces": sum(len(f) for _, f in groups),
-                                           "reader": reader}))
+    run = Run.start(RUN_KIND, models=models,
+                    params={"faces": sum(len(f) for _, f in groups), "reader": reader})
     by_evidence: dict[str, list[Faces]] = {}
     for evidence_id, subset in groups:
         by_evidence.setdefault(evidence_id, []).append(subset)
     evidence_ids = list(by_evidence)
     done = likely = 0
     errors: dict[str, str] = {}
-    bar = progress_bar(len(evidence_ids), "uniforms", enabled=progress, unit="image")
-    status = "failed"
-    try:
+    summary: dict[str, Any] = {}
+
+    def summarize() -> dict[str, Any]:
+        summary.update({"run_id": run.id, "images": len(evidence_ids), "faces": done,
+                        "uniform_likely": int(likely), "errors": len(errors)})
+        return summary
+
+    with case.recording(run) as rec, progress_bar(
+            len(evidence_ids), "uniforms", enabled=progress, unit="image") as bar:
+        rec.summarize = summarize
         for evidence_id in evidence_ids:
             subsets = by_evidence[evidence_id]
             try:
@@ -98,11 +104,5 @@ def extract_case(case: Case, progress: bool = True,
             done += len(people)
             likely += sum(p.uniform_score >= 0.5 for p in people)
             bar.update(1)
-        status = "done"
-    finally:
-        bar.close()
-        summary = {"run_id": run.id, "images": len(evidence_ids), "faces": done,
-                   "uniform_likely": int(likely), "errors": len(errors)}
-        case.finish_run(run.id, status=status, summary=summary)
     summary["error_detail"] = errors
     return summary

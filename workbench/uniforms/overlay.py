@@ -1,7 +1,7 @@
 """What the uniform reader looked at: the person mask and item regions over a thumbnail.
 
 The photo goes through the workbench's one thumbnail renderer
-(:func:`workbench.review.thumbs.thumbnail`), blurred and greyscale like every thumbnail;
+(:func:`workbench.media.thumbnail`), blurred and greyscale like every thumbnail;
 only the outlines are drawn on top, in colour, so an analyst sees *where* each item was
 read (and whether the mask found the person) without the picture being shown clear.
 Pillow only: widgets call this without loading a model.
@@ -82,7 +82,7 @@ def region_overlay(case: Any, person: Mapping[str, Any], size: int = 320) -> byt
     from PIL import Image
 
     from workbench.ingest.images import open_image, read_bytes, to_rgb
-    from workbench.review.thumbs import thumbnail
+    from workbench.media import thumbnail
 
     if not has_regions(person):
         raise OverlayUnavailable(

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench import settings
 from workbench.uniforms.attributes import PersonAttributes
 from workbench.uniforms.body import Pose
 
@@ -58,7 +59,7 @@ def load_labels(path: str | os.PathLike[str] | None = None, split: str | None = 
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("WORKBENCH_CACHE") or "~/.cache/workbench"
+    base = settings.read(settings.CACHE) or "~/.cache/workbench"
     return Path(base).expanduser() / "uniforms_real"
 
 

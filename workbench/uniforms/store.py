@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from workbench.errors import ValidationError
+from workbench.store import uniforms as uniform_rows
 from workbench.store.case import Case, _now, current_user
 from workbench.uniforms.attributes import ItemAttribute, PersonAttributes
 from workbench.uniforms.palette import COLOUR_NAMES
@@ -41,12 +42,7 @@ def save_attributes(case: Case, people: Iterable[PersonAttributes], run_id: str)
                          None if a.present is None else int(a.present), float(a.confidence),
                          json.dumps(a.colours), a.pattern, json.dumps(detail),
                          float(person.uniform_score), run_id))
-    with case.transaction() as conn:
-        conn.executemany("DELETE FROM uniform_attributes WHERE face_id = ? AND corrected_by IS NULL",
-                         [(f,) for f in faces])
-        conn.executemany(
-            "INSERT INTO uniform_attributes (face_id, evidence_id, item, present, confidence, "
-            "colours, pattern, detail, uniform_score, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+    uniform_rows.replace_measured(case, list(faces), rows)
     return len(rows)
 
 
@@ -78,12 +74,9 @@ def correct_attribute(case: Case, face_id: str, item: str, *, present: bool | No
     new_pattern = before.get("pattern") if pattern is None else pattern
     who = who or current_user()
     at = _now()
-    with case.transaction() as conn:
-        conn.execute(
-            "INSERT INTO uniform_attributes (face_id, evidence_id, item, present, confidence, "
-            "colours, pattern, detail, uniform_score, corrected_by, corrected_at, run_id) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (face_id, current["evidence_id"], item,
+    with case.transaction():
+        uniform_rows.add_correction(case, (
+            face_id, current["evidence_id"], item,
              None if new_present is None else int(new_present), 1.0, json.dumps(new_colours),
              new_pattern, json.dumps({"note": note}), current["uniform_score"], who, at,
              before.get("run_id")))
@@ -101,19 +94,8 @@ def load_attributes(case: Case, face_ids: Sequence[str] | None = None,
     ``items[item]`` has present, confidence, colours, pattern, corrected (bool),
     corrected_by, corrected_at, run_id. Corrections win over measured values.
     """
-    where, params = [], []
-    for column, values in (("face_id", face_ids), ("evidence_id", evidence_ids)):
-        if values is not None:
-            values = list(values)
-            if not values:
-                return {}
-            where.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params += values
-    sql = "SELECT * FROM uniform_attributes" + (f" WHERE {' AND '.join(where)}" if where else "")
-    # Measured rows first, then corrections in time order: the last row read wins.
-    sql += " ORDER BY corrected_at IS NOT NULL, corrected_at, seq"
     out: dict[str, dict[str, Any]] = {}
-    for r in case.db.execute(sql, params).fetchall():
+    for r in uniform_rows.attribute_rows(case, face_ids, evidence_ids):
         face = out.setdefault(r["face_id"], {"evidence_id": r["evidence_id"],
                                              "uniform_score": r["uniform_score"], "items": {}})
         face["items"][r["item"]] = {
