@@ -58,15 +58,15 @@ def real_set(split: str) -> dict[str, Any]:
 
 
 def drawn_set(n_attributes: int, n_queries: int, seed: int) -> dict[str, Any]:
-    from workbench.schools.registry import load_registry
-    from workbench.uniforms.evaluate import evaluate_attributes, evaluate_search, face_paths
-    from workbench.uniforms.queryset import (
+    from workbench.eval.uniform_queries import (
         BodyObserver,
         draw_queries,
         load_queries,
         observe,
         save_queries,
     )
+    from workbench.eval.uniforms import evaluate_attributes, evaluate_search, face_paths
+    from workbench.schools.registry import load_registry
     from workbench.uniforms.synthetic import FaceSource
 
     source = FaceSource(face_paths(SHARED))

@@ -22,10 +22,6 @@ KNOWN_LAZY_CIRCLES = {
     # action rolls back), and auth reads its users and sessions through the store.
     frozenset({"workbench", "workbench.store", "workbench.store.case", "workbench.store.runs",
                "workbench.store.users", "workbench.auth.identity", "workbench.auth.users"}),
-    # School search imports its vocabulary from the uniforms calibration script (held by
-    # the uniforms owner when this test was written).
-    frozenset({"workbench.schools.likelihood", "workbench.schools.search",
-               "workbench.uniforms.calibrate", "workbench.uniforms.evaluate"}),
 }
 
 

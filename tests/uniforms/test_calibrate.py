@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.eval.uniform_calibration import fit
 from workbench.schools.likelihood import colours_loglik, observation_model
-from workbench.uniforms.calibrate import fit, presence_condition, presence_symbol
+from workbench.schools.observation import presence_condition, presence_symbol
 from workbench.uniforms.palette import COLOUR_NAMES
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from workbench.eval.uniforms import evaluate_attributes, evaluate_search, face_paths
 from workbench.schools.registry import load_registry
-from workbench.uniforms.evaluate import evaluate_attributes, evaluate_search, face_paths
 from workbench.uniforms.synthetic import FaceSource, make_composite
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.schools.metrics import (
+from workbench.eval.school_metrics import (
     decompose,
     expected_in_top,
     information_limit,
@@ -13,9 +13,9 @@ from workbench.schools.metrics import (
     summarise,
     tie_rank,
 )
+from workbench.eval.uniform_queries import Query
 from workbench.schools.registry import School, parse_item
 from workbench.schools.search import log_likelihoods
-from workbench.uniforms.queryset import Query
 
 
 def _school(sid: str, **items: str) -> School:

@@ -4,10 +4,10 @@
 * :func:`workbench.schools.search.search_schools` - rank schools for an observation; tie
   groups carry a rank range (:func:`workbench.schools.search.tie_groups`).
 * :mod:`workbench.schools.likelihood` - the observation model, calibrated on a held-out
-  synthetic split (``calibration.json``, :mod:`workbench.uniforms.calibrate`).
+  synthetic split (``calibration.json``, :mod:`workbench.eval.uniform_calibration`).
 * :mod:`workbench.schools.case_search` - search a case's faces seeded from its geotags,
   store ``school`` hits, candidate schools as map records (``school_places``).
-* :mod:`workbench.schools.metrics` - fair top-k with ties, the registry's information
+* :mod:`workbench.eval.school_metrics` - fair top-k with ties, the registry's information
   limit, and the split of a miss into information limit, ranking and extraction.
 
 Why the invented registry is not made more varied (``invent.py``): the schools a flawless

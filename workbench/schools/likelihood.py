@@ -3,11 +3,11 @@
 For each visible item the extractor reports presence (with a confidence), up to three
 colour names by share, and a pattern. The likelihood of that reading under a school's
 item description is built from tables counted on a held-out calibration split of
-constructed photos (``calibration.json``, written by :mod:`workbench.uniforms.calibrate`):
+constructed photos (``calibration.json``, written by :mod:`workbench.eval.uniform_calibration`):
 
 * presence: the reading binned (absent/present, sure/unsure, cannot tell) against whether
   the item was worn and what the school wears beneath it
-  (:func:`workbench.uniforms.calibrate.presence_condition`) - a tie of the shirt's colour
+  (:func:`workbench.eval.uniform_calibration.presence_condition`) - a tie of the shirt's colour
   goes unseen, a striped shirt passes for a striped tie, a blazer reported "cannot tell"
   is evidence for a blazer over a same-coloured jumper or a jumper alone (one pooled row:
   the same picture to the extractor) and against a blazer of another colour;
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.uniforms.calibrate import (
+from workbench.schools.observation import (
     CERTAINTY,
     PRESENCE_SYMBOLS,
     presence_condition,
@@ -272,7 +272,7 @@ def presence_likelihoods(model: ObservationModel, item: str, obs: Mapping[str, A
     """The reading's presence symbol and its likelihood if the item is worn / not worn.
 
     ``spec`` is the school's item, ``shirt`` and ``jumper`` its layers beneath: how an item
-    is reported depends on them (:func:`workbench.uniforms.calibrate.presence_condition`).
+    is reported depends on them (:func:`workbench.eval.uniform_calibration.presence_condition`).
     An optional jumper is worn half the time, so both cases are mixed.
     """
     confidence = obs.get("confidence")

@@ -31,8 +31,8 @@ from workbench.schools.likelihood import (
     presence_likelihoods,
     shape_loglik,
 )
+from workbench.schools.observation import certainty_of
 from workbench.schools.registry import School, format_item
-from workbench.uniforms.calibrate import certainty_of
 from workbench.uniforms.regions import ITEMS
 
 TIE_TOL = 1e-9   # log-likelihoods closer than this are the same explanation

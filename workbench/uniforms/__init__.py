@@ -17,8 +17,8 @@ import):
 * :func:`workbench.uniforms.store.load_attributes` / ``correct_attribute`` /
   ``save_attributes`` - the ``uniform_attributes`` table of a case (corrections win).
 * :func:`workbench.uniforms.extract.extract_case` - the ``workbench uniforms`` run.
-* :mod:`workbench.uniforms.evaluate` - measurement on constructed photos.
-* :mod:`workbench.uniforms.queryset` - constructed search queries, kept as JSON.
-* :mod:`workbench.uniforms.calibrate` - the school search's observation model, counted on
+* :mod:`workbench.eval.uniforms` - measurement on constructed photos.
+* :mod:`workbench.eval.uniform_queries` - constructed search queries, kept as JSON.
+* :mod:`workbench.eval.uniform_calibration` - the school search's observation model, counted on
   a calibration split of constructed photos (never the query split).
 """

@@ -6,7 +6,7 @@
   the rank of the true school among the registry, with and without a geographic prior,
   ties counted fairly, against the registry's information limit.
 
-Run ``python -m workbench.uniforms.evaluate --help``. Deterministic for a given seed.
+Run ``python -m workbench.eval.uniforms --help``. Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from workbench.eval.uniform_queries import observe
 from workbench.uniforms.attributes import person_attributes
 from workbench.uniforms.palette import COLOUR_NAMES
-from workbench.uniforms.queryset import observe
 from workbench.uniforms.regions import ITEMS
 from workbench.uniforms.synthetic import FaceSource, make_composite
 
@@ -39,7 +39,7 @@ def evaluate_attributes(source: FaceSource, n: int, seed: int = 0,
     """Per-attribute accuracy over ``n`` composites of random invented uniforms.
 
     ``observer`` is the reader measured (face geometry by default; a
-    :class:`~workbench.uniforms.queryset.BodyObserver` for the body reader).
+    :class:`~workbench.eval.uniform_queries.BodyObserver` for the body reader).
     """
     from workbench.schools.invent import invent_uniform
 
@@ -80,16 +80,16 @@ def evaluate_search(source: FaceSource, schools: Sequence[Any], n: int, seed: in
                     ) -> dict[str, Any]:
     """End-to-end ranks of the true school for ``n`` queries with >= 2 visible items.
 
-    Top-3 shares are given three ways (:mod:`workbench.schools.metrics`): *fair* (expected
+    Top-3 shares are given three ways (:mod:`workbench.eval.school_metrics`): *fair* (expected
     under a random order within the truth's tie group - the honest figure), ties against
     and ties for; with the tie-free ceiling (a flawless reader, Bayes-optimal ranking:
     the registry's information limit) and the split of the miss into information limit,
     ranking and extraction. ``queries`` reuses a drawn set (see
-    :mod:`workbench.uniforms.queryset`).
+    :mod:`workbench.eval.uniform_queries`).
     """
-    from workbench.schools.metrics import decompose, summarise, tie_rank
+    from workbench.eval.school_metrics import decompose, summarise, tie_rank
+    from workbench.eval.uniform_queries import draw_queries
     from workbench.schools.search import GeoPrior, log_likelihoods
-    from workbench.uniforms.queryset import draw_queries
 
     skipped = 0
     if queries is None:
@@ -174,8 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.attributes:
         report["attributes"] = evaluate_attributes(source, args.attributes, args.seed)
     if args.queries:
+        from workbench.eval.uniform_queries import draw_queries, load_queries, save_queries
         from workbench.schools.registry import load_registry
-        from workbench.uniforms.queryset import draw_queries, load_queries, save_queries
 
         schools = load_registry(args.registry)
         queries, meta = None, {}

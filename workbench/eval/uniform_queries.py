@@ -7,7 +7,7 @@ Drawing a query set is slow (a face detector per photo), so the set is kept as J
 every ranking is measured on the same photos.
 
 Two disjoint seeds are used by the measurements: the *calibration* split (colour, pattern
-and presence confusions of :mod:`workbench.uniforms.calibrate`) and the *query* split
+and presence confusions of :mod:`workbench.eval.uniform_calibration`) and the *query* split
 (the figures reported). Nothing is ever fitted on the query split.
 """
 

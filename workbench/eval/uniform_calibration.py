@@ -7,20 +7,30 @@ are read. Those are counted here on composites of random *invented* uniforms dra
 seed range of their own (the calibration split), never on the query split the figures
 are reported on.
 
-Run ``python -m workbench.uniforms.calibrate --composites 600`` to rewrite
-``workbench/schools/calibration.json``.
+Run ``python -m workbench.eval.uniform_calibration --composites 600 --out FILE``; the table is
+written where ``--out`` says (never into the installed package on its own): to replace the
+shipped table, give ``--out workbench/schools/calibration.json`` in a checkout.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from workbench.schools.observation import (
+    CERTAINTY,
+    MAX_NAMES,
+    PRESENCE_CONDITIONS,
+    PRESENCE_SYMBOLS,
+    certainty_of,
+    presence_condition,
+    presence_symbol,
+)
 from workbench.uniforms.palette import COLOUR_NAMES
 from workbench.uniforms.pattern import PATTERNS
 from workbench.uniforms.regions import ITEMS
@@ -29,77 +39,10 @@ from workbench.uniforms.regions import ITEMS
 # for small seeds), so no photo is shared.
 CALIBRATION_SEED_BASE = 900_000_000
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "schools" / "calibration.json"
-# How a reported presence is binned: (present, confidence) -> one of these symbols.
-PRESENCE_SYMBOLS = ("absent-sure", "absent-unsure", "cannot-tell", "present-unsure",
-                    "present-sure")
-
-
-def presence_symbol(present: bool | None, confidence: float) -> str | None:
-    """The bin of one presence report (None when the item is not visible)."""
-    if present is None:
-        return None
-    if abs(confidence - 0.5) < 0.05:
-        return "cannot-tell"
-    sure = confidence >= 0.75
-    if present:
-        return "present-sure" if sure else "present-unsure"
-    return "absent-sure" if sure else "absent-unsure"
-
-
-def presence_condition(item: str, colours: Sequence[str] | None,
-                       shirt: Mapping[str, Any] | None, jumper: Mapping[str, Any] | None,
-                       pattern: str = "plain") -> str:
-    """Row of the presence table for one item, given what is worn beneath it.
-
-    The extractor sees a tie, jumper or blazer only through its colour against the layer
-    beneath (shirt; for the blazer the jumper when there is one), so an item whose main
-    colour is a colour of that layer goes unseen (``worn-over-same``: a blazer over a jumper of its
-    colour reads "cannot tell"); with no item, a jumper under the blazer region makes
-    "cannot tell" likely (``not-over-jumper``) and a striped shirt can pass for a
-    striped tie or jumper (``not-over-pattern``).
-
-    A patterned shirt or lower garment is reported present with less certainty (its
-    pixels do not form one colour): ``worn-patterned``.
-
-    Args:
-        item: the item.
-        colours: the item's worn colours, or None when it is not worn.
-        shirt: the worn shirt (``colours``, ``pattern``) or None.
-        jumper: the worn jumper or None.
-        pattern: the item's worn pattern.
-    """
-    if item not in ("tie", "jumper", "blazer"):
-        if colours is None:
-            return "not"
-        return "worn" if pattern == "plain" else "worn-patterned"
-    under = jumper if item == "blazer" and jumper else shirt
-    if colours is not None:
-        # "same": the item's main colour is a colour of the layer beneath (of either
-        # stripe of a striped shirt), so the two do not stand apart
-        same = bool(colours and under and colours[0] in under["colours"])
-        return "worn-over-same" if same else "worn"
-    if item == "blazer" and jumper:
-        return "not-over-jumper"
-    if shirt and shirt.get("pattern", "plain") != "plain":
-        return "not-over-pattern"
-    return "not"
-
-
-MAX_NAMES = 3                    # colour names the extractor reports at most
-CERTAINTY = ("sure", "unsure")   # colour-count and pattern tables by presence certainty
-PRESENCE_CONDITIONS = {
-    "shirt": ("worn", "worn-patterned", "not"),
-    "lower": ("worn", "worn-patterned", "not"),
-    "tie": ("worn", "worn-over-same", "not", "not-over-pattern"),
-    "jumper": ("worn", "worn-over-same", "not", "not-over-pattern"),
-    "blazer": ("worn", "worn-over-same", "not", "not-over-jumper", "not-over-pattern"),
-}
-
-
 def collect(source: Any, n: int, seed_base: int = CALIBRATION_SEED_BASE) -> list[dict[str, Any]]:
     """One record per visible item of ``n`` composites: what was worn, what was read."""
+    from workbench.eval.uniform_queries import observe
     from workbench.schools.invent import invent_uniform
-    from workbench.uniforms.queryset import observe
     from workbench.uniforms.synthetic import make_composite
 
     records: list[dict[str, Any]] = []
@@ -125,11 +68,6 @@ def collect(source: Any, n: int, seed_base: int = CALIBRATION_SEED_BASE) -> list
                             "colours": list(a.colours), "pattern": a.pattern,
                             "pattern_confidence": float(a.pattern_confidence)})
     return records
-
-
-def certainty_of(symbol: str | None) -> str:
-    """``sure`` or ``unsure``: which colour-count and pattern table a reading uses."""
-    return "sure" if symbol in ("present-sure", "absent-sure") else "unsure"
 
 
 def fit(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -209,12 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--composites", type=int, default=600)
     parser.add_argument("--records", help="also write the raw records (JSON) here")
     parser.add_argument("--from-records", help="fit from raw records instead of drawing")
-    parser.add_argument("--out", default=str(CALIBRATION_FILE))
+    parser.add_argument("--out", required=True,
+                        help="where to write the table (the shipped one is "
+                        f"{CALIBRATION_FILE.relative_to(CALIBRATION_FILE.parents[2])})")
     args = parser.parse_args(argv)
     if args.from_records:
         records = json.loads(Path(args.from_records).read_text())
     else:
-        from workbench.uniforms.evaluate import face_paths
+        from workbench.eval.uniforms import face_paths
         from workbench.uniforms.synthetic import FaceSource
 
         records = collect(FaceSource(face_paths(Path(args.shared_data))), args.composites)

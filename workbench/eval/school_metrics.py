@@ -108,7 +108,7 @@ def decompose(queries: Sequence[Any], schools: Sequence[School],
     """Split the uniform-only top-``k`` miss into information limit, ranking and extraction.
 
     Args:
-        queries: :class:`workbench.uniforms.queryset.Query` objects.
+        queries: :class:`workbench.eval.uniform_queries.Query` objects.
         schools: the registry searched.
         scorer: ``(observation, schools) -> log-likelihood per school`` (the ranker).
         k: the cut-off.
