@@ -8,7 +8,7 @@ import pytest
 
 from workbench.schools.registry import (
     SAMPLE_REGISTRY,
-    RegistryError,
+    SchoolRegistryError,
     build_sample_registry,
     format_item,
     load_registry,
@@ -21,18 +21,18 @@ def test_item_cells_round_trip() -> None:
     assert spec == {"colours": ["navy", "gold"], "pattern": "striped", "optional": True}
     assert format_item(spec) == "navy+gold/striped?"
     assert parse_item("") is None and parse_item("white")["pattern"] == "plain"
-    with pytest.raises(RegistryError, match="cannot read"):
+    with pytest.raises(SchoolRegistryError, match="cannot read"):
         parse_item("teal/plain")
-    with pytest.raises(RegistryError, match="cannot read"):
+    with pytest.raises(SchoolRegistryError, match="cannot read"):
         parse_item("navy/polka")
 
 
 def test_load_reports_bad_files(tmp_path: Path) -> None:
-    with pytest.raises(RegistryError, match="not found"):
+    with pytest.raises(SchoolRegistryError, match="not found"):
         load_registry(tmp_path / "none.csv")
     bad = tmp_path / "bad.csv"
     bad.write_text("id,name\n1,x\n")
-    with pytest.raises(RegistryError, match="lacks columns"):
+    with pytest.raises(SchoolRegistryError, match="lacks columns"):
         load_registry(bad)
 
 

@@ -47,8 +47,8 @@ def yuface_module(models_dir: str | None = None) -> Any:
             the pinned file (a tampered or different release).
     """
     from workbench.models import model_file
+    from workbench.models.catalog import spec
     from workbench.models.pack import installed_member_path, sha256_file
-    from workbench.models.registry import spec
 
     model = spec("yunet_libfacedetection")
     loaded = installed_member_path(model)

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from workbench.models.catalog import MODELS, ModelSpec, spec
 from workbench.models.deepface_weights import (
     DEEPFACE_WEIGHTS,
     deepface_environment,
@@ -37,7 +38,6 @@ from workbench.models.pack import (
     read_manifest,
     sha256_file,
 )
-from workbench.models.registry import MODELS, ModelSpec, spec
 
 __all__ = [
     "DEEPFACE_WEIGHTS", "ENV_VAR", "MODELS", "ModelSpec", "check", "deepface_environment",

@@ -21,7 +21,7 @@ from typing import Any
 
 from workbench import settings
 from workbench.errors import ModelMissing, WorkbenchError
-from workbench.models.registry import MODELS, ModelSpec, spec
+from workbench.models.catalog import MODELS, ModelSpec, spec
 
 MANIFEST = "manifest.json"
 ENV_VAR = settings.MODELS  # kept: workbench.models exports it

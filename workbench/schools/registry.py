@@ -34,7 +34,7 @@ SAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "sample_data" / "schools
     "schools_FL_invented_uniforms.csv"
 
 
-class RegistryError(WorkbenchError):
+class SchoolRegistryError(WorkbenchError):
     """A school registry file is missing or malformed."""
 
 
@@ -83,7 +83,7 @@ def parse_item(cell: str, where: str = "") -> dict[str, Any] | None:
     colours = [c.strip().lower() for c in colours_part.split("+") if c.strip()]
     bad = [c for c in colours if c not in COLOUR_NAMES]
     if bad or pattern not in PATTERNS or not colours:
-        raise RegistryError(
+        raise SchoolRegistryError(
             f"{where}: cannot read uniform item {cell!r}: colours must be among "
             f"{', '.join(COLOUR_NAMES)} and the pattern one of {', '.join(PATTERNS)}")
     return {"colours": colours, "pattern": pattern, "optional": optional}
@@ -93,21 +93,21 @@ def load_registry(path: str | Path | None = None) -> list[School]:
     """Read a registry CSV (default: the sample Florida registry with invented uniforms)."""
     path = Path(path) if path else SAMPLE_REGISTRY
     if not path.is_file():
-        raise RegistryError(f"school registry {path} not found; pass --registry CSV "
+        raise SchoolRegistryError(f"school registry {path} not found; pass --registry CSV "
                             f"with columns {', '.join(REGISTRY_COLUMNS)}")
     schools = []
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"id", "name", "lat", "lon"} - set(reader.fieldnames or ())
         if missing:
-            raise RegistryError(f"{path} lacks columns {sorted(missing)}; expected "
+            raise SchoolRegistryError(f"{path} lacks columns {sorted(missing)}; expected "
                                 f"{', '.join(REGISTRY_COLUMNS)}")
         for n, row in enumerate(reader, start=2):
             where = f"{path.name} line {n}"
             try:
                 lat, lon = float(row["lat"]), float(row["lon"])
             except (TypeError, ValueError) as err:
-                raise RegistryError(f"{where}: lat/lon must be numbers") from err
+                raise SchoolRegistryError(f"{where}: lat/lon must be numbers") from err
             uniform = {}
             for item in ITEMS:
                 spec = parse_item(row.get(item, ""), f"{where} column {item}")

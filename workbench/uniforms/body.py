@@ -1,7 +1,7 @@
 """Person mask and body pose from MediaPipe's TFLite models (run by ai-edge-litert).
 
 The three files come out of the pinned ``mediapipe==0.10.21`` wheel at install time
-(:mod:`workbench.models.registry`: ``person_mask``, ``pose_detector``, ``pose_landmarks``);
+(:mod:`workbench.models.catalog`: ``person_mask``, ``pose_detector``, ``pose_landmarks``);
 mediapipe itself is never installed or imported. What its graphs do around the models
 is reproduced here in numpy: the selfie model gives a person probability per pixel for
 the whole image; the BlazePose detector proposes people (SSD anchors decoded as
