@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench import settings
-from workbench.eval.embedders import Embedder
+from workbench.eval.embedders import ImageEmbedder
 from workbench.parallel import process_pool, stop_on_signals
 from workbench.progress import progress_bar
 
@@ -76,10 +76,10 @@ class EmbeddingCache:
         return self.matrix[[self.index[p] for p in paths]]
 
 
-_WORKER_EMBEDDER: Embedder | None = None
+_WORKER_EMBEDDER: ImageEmbedder | None = None
 
 
-def _init_worker(factory: Callable[[], Embedder]) -> None:
+def _init_worker(factory: Callable[[], ImageEmbedder]) -> None:
     global _WORKER_EMBEDDER
     _WORKER_EMBEDDER = factory()
 
@@ -89,7 +89,7 @@ def _embed_one(path: str) -> np.ndarray | None:
     return _embed_path(_WORKER_EMBEDDER, path)
 
 
-def _embed_path(embedder: Embedder, path: str) -> np.ndarray | None:
+def _embed_path(embedder: ImageEmbedder, path: str) -> np.ndarray | None:
     import cv2
 
     image = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -100,7 +100,7 @@ def _embed_path(embedder: Embedder, path: str) -> np.ndarray | None:
 
 def embed_files(
     paths: Sequence[str],
-    factory: Callable[[], Embedder],
+    factory: Callable[[], ImageEmbedder],
     cache_dir: Path | None = None,
     workers: int = 1,
     progress: bool = True,

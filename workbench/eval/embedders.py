@@ -24,8 +24,9 @@ CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 
 
-class Embedder(Protocol):
-    """What the evaluation needs: a key naming the embedding space and a call."""
+class ImageEmbedder(Protocol):
+    """What the evaluation needs: a key naming the embedding space and a call on a whole
+    image (unlike :class:`workbench.faces.base.Embedder`, which embeds aligned chips)."""
 
     embedding_key: str
 
@@ -190,9 +191,9 @@ class EngineEmbedder:
         return l2n(faces.embedding[index])
 
 
-BACKENDS: dict[str, Callable[..., Embedder]] = {"dlib": DlibEmbedder, "engine": EngineEmbedder}
+BACKENDS: dict[str, Callable[..., ImageEmbedder]] = {"dlib": DlibEmbedder, "engine": EngineEmbedder}
 
 
-def default_embedder() -> Embedder:
+def default_embedder() -> ImageEmbedder:
     """The embedder the LFW figures in the report are measured with."""
     return DlibEmbedder()
