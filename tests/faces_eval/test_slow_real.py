@@ -6,6 +6,7 @@ Slow: they embed real images (the LFW embeddings are cached under
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +46,15 @@ def test_lfw_devtest_end_to_end(shared_data: Path) -> None:
 
 
 def test_hamilton_clip_is_two_tracks(shared_data: Path, engine) -> None:
+    from workbench.faces import FaceEngine
     from workbench.faces.tracks import track_video
 
     clip = shared_data / "video" / "face_recognition_short_hamilton_clip.mp4"
-    faces, frame, labels = track_video(str(clip), engine.analyze_array, step=3)
+    # HOG alone sees the two people the clip's README names. The engine's default second
+    # detector (YuNet, asked when HOG finds no face) also finds the ensemble's smaller faces
+    # in 37 frames (2-7 a frame, confidence 0.60-0.92): more people, more tracks.
+    hog_only = FaceEngine(replace(engine.settings, second_detector=None))
+    faces, frame, labels = track_video(str(clip), hog_only.analyze_array, step=3)
     _, counts = np.unique(labels, return_counts=True)
     long_tracks = counts[counts >= 5]
     assert 1 <= len(long_tracks) <= 2, counts
