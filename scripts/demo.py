@@ -3,8 +3,9 @@
     python scripts/demo.py [--case build/sample_case] [--skip-models]
 
 Runs the workbench's own commands in order: ingest the sample evidence with the demo
-hash lists, face analysis, clustering, the faces table (age ranges, likely minors), explicit-content and uniform attributes, criteria
-scoring, the registry lookup, then exports the case map. Each step is resumable (the
+hash lists, face analysis, clustering, the faces table (age ranges, likely minors),
+explicit-content and uniform attributes, criteria scoring, the registry lookup, then
+exports the case map. Each step is resumable (the
 commands skip finished work), so re-running is cheap. A step that fails stops the
 script with its exit status.
 """
