@@ -12,25 +12,16 @@ import pytest
 import workbench
 from workbench import settings
 
+from .source_scan import docstring_ids
+
 PACKAGE = Path(workbench.__file__).resolve().parent
 NAME = re.compile(r"^\$?WORKBENCH_[A-Z_]+$")
-
-
-def _docstrings(tree: ast.AST) -> set[int]:
-    """ids of the string nodes that are docstrings (they may name variables freely)."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
 
 
 def _variable_literals(source: str) -> list[str]:
     """String constants in code that are exactly a WORKBENCH_* name (not prose mentioning one)."""
     tree = ast.parse(source)
-    skip = _docstrings(tree)
+    skip = docstring_ids(tree)
     return [node.value for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str)
             and id(node) not in skip and NAME.match(node.value)]

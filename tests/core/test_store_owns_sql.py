@@ -8,6 +8,8 @@ from pathlib import Path
 
 import workbench
 
+from .source_scan import docstring_ids
+
 PACKAGE = Path(workbench.__file__).resolve().parent
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|REPLACE INTO|CREATE TABLE|DROP TABLE)\b")
 # The missing-person registry is its own database (a folder's registry.db or PostgreSQL),
@@ -15,20 +17,10 @@ SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|REPLACE INTO|CREATE TABLE|DROP
 OTHER_DATABASES = {"missing/store.py", "missing/pgstore.py"}
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
-
-
 def case_sql(source: str) -> list[str]:
     """SQL text and case-connection use (``case.db``, ``case.query``) in code, not prose."""
     tree = ast.parse(source)
-    skip = _docstrings(tree)
+    skip = docstring_ids(tree)
     found = []
     for node in ast.walk(tree):
         if (isinstance(node, ast.Constant) and isinstance(node.value, str)
