@@ -130,3 +130,13 @@ def test_group_rates_show_what_an_average_hides():
     assert a["flagged 26+"] == 0.0 and a["n 26+"] == 1       # the 40-year-old was not found
     assert b["flagged 26+"] == 1.0 and b["n 26+"] == 2
     assert a["coverage"] == 1.0 and b["coverage"] == 0.0
+
+
+def test_report_json_has_no_nan_where_a_rate_rests_on_nothing():
+    import json
+
+    truth = np.array([8.0, 30.0, 40.0])            # no teenager: the 13-17 rate is undefined
+    report = age_report(truth, np.ones(3, bool), truth, truth - 1, truth + 1,
+                        np.array([0.9, 0.1, 0.0]), 0.5)
+    text = json.dumps(report.as_dict(), allow_nan=False)
+    assert json.loads(text)["at_adult_rate"]["5%"]["13-17"] is None

@@ -81,10 +81,11 @@ class AgeReport:
     statements: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (NaN, e.g. a rate with no face to rest on, is None)."""
         out = asdict(self)
         for name, band in self.bands.items():
             out["bands"][name]["not_found"] = band.not_found
-        return out
+        return _no_nan(out)
 
     def table(self) -> str:
         """A plain text table for a terminal, one line per band."""
@@ -95,6 +96,16 @@ class AgeReport:
             lines.append(f"{name:<7}{b.n:>6}{b.not_found:>9}{_pct(b.flagged):>9}"
                          f"{_num(b.mae):>7}{_num(b.bias, signed=True):>7}{_pct(b.coverage):>9}")
         return "\n".join(lines)
+
+
+def _no_nan(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def _pct(value: float | None) -> str:
