@@ -29,8 +29,10 @@ def _outputs(path: Path) -> tuple[str, list[dict]]:
 
 
 def _run(name: str, case_dir: Path, tmp_path: Path, **parameters: object) -> tuple[Path, str]:
+    # A cell of these notebooks takes seconds: a reply missing for 120 s is a lost message,
+    # and execute_notebook runs the notebook once more in a new kernel.
     out = execute_notebook(NOTEBOOKS / f"{name}.ipynb", case_dir, out=tmp_path / f"{name}.ipynb",
-                           parameters=parameters)
+                           parameters=parameters, timeout_s=120)
     html, errors = _outputs(out)
     assert errors == [], [f"{e.ename}: {e.evalue}" for e in errors]
     nb = nbformat.read(out, as_version=4)
@@ -99,9 +101,26 @@ def test_cli_executes_and_exports_pdf(notebook_case: Path, tmp_path: Path) -> No
 
     pdf = tmp_path / "map.pdf"
     code = main(["report", str(NOTEBOOKS / "map_and_timeline.ipynb"), "--execute", "--case",
-                 str(notebook_case), "--format", "pdf", "--out", str(pdf)])
+                 str(notebook_case), "--format", "pdf", "--out", str(pdf), "--cell-timeout", "120"])
     assert code == 0 and pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Evidence manifest" in text and "Map and timeline" in text
     assert (notebook_case / "reports" / "map_and_timeline.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_a_cell_without_a_reply_is_retried_then_named(tmp_path: Path) -> None:
+    from workbench.reports.run import NotebookRunError
+
+    notebook = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    notebook.cells = [
+        nbformat.v4.new_code_cell("case_dir = ''", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(30)"),
+    ]
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(notebook, path)
+    with pytest.raises(NotebookRunError, match=r"no reply within 2 s, 2 times"):
+        execute_notebook(path, tmp_path, out=tmp_path / "out.ipynb", timeout_s=2, attempts=2)

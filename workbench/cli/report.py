@@ -19,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="show thumbnails unblurred (recorded in the case's audit log)")
     report.add_argument("--case", help="case folder, if the notebook's case_dir parameter "
                         "does not point at it")
+    report.add_argument("--cell-timeout", type=int, default=600, metavar="SECONDS",
+                        help="with --execute: seconds a cell may run before the notebook is "
+                        "run again in a new kernel (once), then given up (default 600)")
     report.add_argument("--execute", action="store_true",
                         help="first run the notebook with papermill (needs --case)")
     report.set_defaults(handler=_report)
@@ -35,7 +38,7 @@ def _report(args: argparse.Namespace) -> int:
             raise ReportError("--execute needs --case CASE_DIR to run the notebook on")
         from workbench.reports.run import execute_notebook
 
-        notebook = execute_notebook(notebook, args.case)
+        notebook = execute_notebook(notebook, args.case, timeout_s=args.cell_timeout)
         print(f"executed notebook: {notebook}")
     result = export_report(notebook, fmt=args.format, out=args.out, reveal=args.reveal,
                            case_dir=args.case)
