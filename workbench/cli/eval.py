@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 
 def _common(parser: argparse.ArgumentParser, backend: str = "dlib") -> None:
@@ -144,13 +143,19 @@ def _identities(args: argparse.Namespace) -> int:
 def _age(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from workbench.eval.age import age_report, group_rates, read_age_labels, split_of
+    from workbench.eval.age import (
+        age_report,
+        group_rates,
+        label_columns,
+        read_age_labels,
+        split_of,
+    )
     from workbench.eval.age_measure import estimate_ages
     from workbench.faces import FaceSettings
     from workbench.faces.age_model import operating_point
 
     files, truth = read_age_labels(args.labels, args.root)
-    groups = _label_column(args.labels, args.by) if args.by else None
+    groups = label_columns(args.labels, (args.by,), required=True)[args.by] if args.by else None
     if args.split != "all":
         keep = np.array([split_of(f) == args.split for f in files])
         files = [f for f, k in zip(files, keep, strict=True) if k]
@@ -186,17 +191,6 @@ def _age(args: argparse.Namespace) -> int:
     for statement in report.statements:
         print(statement)
     return 0
-
-
-def _label_column(labels: Path, column: str) -> Any:
-    import pandas as pd
-
-    from workbench.errors import ValidationError
-
-    table = pd.read_csv(labels, dtype=str, keep_default_na=False)
-    if column not in table.columns:
-        raise ValidationError(f"{labels} has no column {column!r} (it has {list(table.columns)})")
-    return table[column].to_numpy(dtype=object)
 
 
 def _share(value: float | None) -> str:

@@ -293,6 +293,24 @@ def read_age_labels(path: str | Path, root: str | Path | None = None
     return files, np.asarray(ages, dtype=np.float64)
 
 
+def label_columns(path: str | Path, names: tuple[str, ...], required: bool = False
+                  ) -> dict[str, np.ndarray]:
+    """Other columns of a labels CSV (e.g. race, gender), in the row order of its ages.
+
+    Args:
+        path: the labels CSV.
+        names: the columns wanted.
+        required: raise when one is missing (else only the columns the file has come back).
+    """
+    import pandas as pd
+
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [name for name in names if name not in table.columns]
+    if required and missing:
+        raise ValidationError(f"{path} has no column {missing[0]!r} (it has {list(table.columns)})")
+    return {name: table[name].to_numpy(dtype=object) for name in names if name not in missing}
+
+
 def split_of(image: Path) -> str:
     """``fit`` or ``check``, from the image's content hash (stable across copies and renames).
 

@@ -30,6 +30,7 @@ from workbench.eval.age import (
     FIT,
     age_report,
     group_rates,
+    label_columns,
     split_of,
     threshold_at_rate,
 )
@@ -79,13 +80,12 @@ def collect_features(labels: Path, root: Path | None = None, workers: int = 1,
     """Run the engine (``analyze``'s worker code, largest face) over a labelled CSV.
 
     The result is cached under ``cache_dir`` (default ``$WORKBENCH_CACHE``), keyed by the
-    labels' and the engine's hashes, so the fit and the benchmark share one pass.
+    labels' and the engine's hashes, so a refit does not analyse every image again.
     """
     from workbench.eval.age import read_age_labels
+    from workbench.eval.age_measure import largest_faces
     from workbench.eval.cache import default_cache_dir
-    from workbench.faces.analyze import Task, analyze_tasks
     from workbench.faces.engine import FaceEngine
-    from workbench.progress import progress_bar
 
     files, truth = read_age_labels(labels, root)
     # The network's raw reading (no head) on HOG's faces: what the shipped head was fitted
@@ -99,19 +99,10 @@ def collect_features(labels: Path, root: Path | None = None, workers: int = 1,
     found = np.zeros(n, bool)
     distribution = np.full((n, 81), np.nan, np.float32)
     embedding = np.full((n, 128), np.nan, np.float32)
-    bar = progress_bar(n, "age features", enabled=progress, unit="image")
-    tasks = [Task(str(i), str(f)) for i, f in enumerate(files)]
-    try:
-        for index, faces, _ in analyze_tasks(tasks, settings, "", max(1, workers)):
-            bar.update(1)
-            if faces is None or not len(faces):
-                continue
-            i, j = int(index), int(np.argmax(faces.area))
-            found[i] = True
-            distribution[i] = faces.data["age_distribution"][j]
-            embedding[i] = faces.embedding[j]
-    finally:
-        bar.close()
+    for i, faces, j in largest_faces(files, settings, workers, progress, "age features"):
+        found[i] = True
+        distribution[i] = faces.data["age_distribution"][j]
+        embedding[i] = faces.embedding[j]
     features = AgeFeatures([str(f) for f in files], truth,
                            np.array([split_of(f) == FIT for f in files]), found, distribution,
                            embedding)
@@ -265,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     features = collect_features(args.labels, args.root, args.workers, not args.quiet)
     engine = FaceEngine(FaceSettings(age_head=False, second_detector=None))
     document = fit_head(features, engine.embedding_key, engine.models()["age"],
-                        _group_columns(args.labels, ("race", "gender")))
+                        label_columns(args.labels, ("race", "gender")))
     document["fitted_on"] = {
         "labels": args.labels.name, "labels_sha256": hashlib.sha256(args.labels.read_bytes())
         .hexdigest(), "split": "fit = first byte of the image's SHA-256 is even",
@@ -289,14 +280,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(the age network alone: MAE {np.abs(network - features.truth[features.found]).mean():.2f}"
           " on every found face)")
     return 0
-
-
-def _group_columns(labels: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The label columns among ``names`` that the CSV has, in row order."""
-    import pandas as pd
-
-    table = pd.read_csv(labels, dtype=str, keep_default_na=False)
-    return {name: table[name].to_numpy(dtype=object) for name in names if name in table}
 
 
 if __name__ == "__main__":
