@@ -105,27 +105,16 @@ def collect(files: list[Path], detector: str, workers: int) -> dict[str, np.ndar
 
 
 def oof_logistic(x: np.ndarray, y: np.ndarray, fit: np.ndarray) -> np.ndarray:
-    """Scores for every row: out-of-fold on ``fit``, from the full fit elsewhere."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    """Scores for every row: out-of-fold on ``fit``, from the full fit elsewhere.
 
-    from workbench.eval.age_fit import MINOR_C
+    The shipped head's own fit (same C grid, folds and criterion), on other features.
+    """
+    from workbench.eval.age_fit import fit_minor
+    from workbench.faces.age_model import linear_part
 
-    best, best_loss = None, np.inf
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    for c in MINOR_C:  # the same grid and criterion as the shipped head's fit
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
-        oof = cross_val_predict(model, x[fit], y[fit], cv=folds, method="predict_proba")[:, 1]
-        loss = -np.mean(y[fit] * np.log(oof + 1e-12) + (1 - y[fit]) * np.log(1 - oof + 1e-12))
-        if loss < best_loss:
-            best, best_loss = (c, oof), loss
-    assert best is not None
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=best[0], max_iter=5000))
-    model.fit(x[fit], y[fit])
-    scores = model.predict_proba(x)[:, 1]
-    scores[fit] = best[1]
+    part, oof = fit_minor(x[fit], y[fit])
+    scores = 1.0 / (1.0 + np.exp(-linear_part(part)(x)))
+    scores[fit] = oof
     return scores
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.faces.age_model import age_range_text
 from workbench.store import evidence, faces, hits, reviews
 
 REVIEW_ORDER = ("pending", "confirmed", "escalated", "dismissed")
@@ -72,7 +73,7 @@ def likely_minors(case: Any, threshold: float, limit: int = 10
     top = flagged.sort_values("p_minor", ascending=False).head(limit)
     table = pd.DataFrame({
         "item": top["evidence_id"].str[:12], "face": top["face"].str.rsplit(":", n=1).str[-1],
-        "age range (95%)": [f"{lo:.0f}-{hi:.0f}" if lo == lo and hi == hi else "?"
+        "age range (95%)": [age_range_text(lo, hi) or "?"
                             for lo, hi in zip(top["low"], top["high"], strict=True)],
         "p_minor": top["p_minor"].round(2)})
     return counts, table

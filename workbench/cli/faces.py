@@ -63,6 +63,7 @@ def _list(args: argparse.Namespace) -> int:
     import sys
 
     from workbench.cli._output import print_json_lines, print_table
+    from workbench.faces.age_model import age_range_text
     from workbench.faces.listing import faces_table
     from workbench.store import Case
 
@@ -75,20 +76,14 @@ def _list(args: argparse.Namespace) -> int:
     else:
         shown = table.assign(
             evidence=table["evidence_sha256"].str[:12],
-            age_range=[_age_range(lo, hi) for lo, hi in zip(table["age_low"], table["age_high"],
-                                                           strict=True)])
+            age_range=[age_range_text(lo, hi) or "" for lo, hi in
+                       zip(table["age_low"], table["age_high"], strict=True)])
         print_table(shown.astype(object).where(shown.notna(), "").to_dict(orient="records"),
                     ["face_id", "age_range", "p_minor", "flagged_minor", "gender", "emotion",
                      "cluster_id"])
         print(f"{len(table)} faces. Ages and p_minor are model estimates, weakest on children: "
               "leads to check, never findings.")
     return 0
-
-
-def _age_range(low: float, high: float) -> str:
-    if low != low or high != high:  # NaN: no age estimated
-        return ""
-    return f"{low:.0f}-{high:.0f}"
 
 
 def _main_face(path: Path):

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -162,13 +163,14 @@ def _in_100(share: float | None) -> str:
 class AgeHead:
     """Coefficients read from :data:`HEAD_FILE`; ``predict`` maps network outputs to columns."""
 
-    def __init__(self, document: dict[str, Any], source: str = "") -> None:
+    def __init__(self, document: dict[str, Any], source: str = "", sha256: str = "") -> None:
+        self.sha256 = sha256  # of the file the document was read from ("" when built in memory)
         try:
             self.document = document
             self.embedding_key = str(document["embedding_key"])
             self.age_model_sha256 = str(document["models"]["age"])
-            self._minor = _linear(document["minor"])
-            self._age = _linear(document["age"])
+            self._minor = linear_part(document["minor"])
+            self._age = linear_part(document["age"])
             self._forward, self._inverse = TRANSFORMS[document["age"]["target"]]
             interval = document["interval"]
             self.coverage = float(interval["coverage"])
@@ -189,10 +191,11 @@ class AgeHead:
         """Read the head (default: the one shipped with the package)."""
         path = Path(path) if path else HEAD_FILE
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+            document = json.loads(data.decode("utf-8"))
         except (OSError, ValueError) as error:
             raise ModelMissing(f"cannot read the age head {path}: {error}", fix=REFIT) from None
-        return cls(document, str(path))
+        return cls(document, str(path), hashlib.sha256(data).hexdigest())
 
     def accepts(self, embedding_key: str) -> bool:
         """Whether faces embedded under ``embedding_key`` are in the head's embedding space."""
@@ -224,7 +227,8 @@ class AgeHead:
                 "p_minor": p_minor.astype(np.float32), "age_network": network}
 
 
-def _linear(part: dict[str, Any]) -> Any:
+def linear_part(part: dict[str, Any]) -> Any:
+    """``x -> ((x - mean) / scale) @ coef + intercept`` for a fitted part of the head."""
     mean = np.asarray(part["mean"], dtype=np.float64)
     scale = np.asarray(part["scale"], dtype=np.float64)
     coef = np.asarray(part["coef"], dtype=np.float64)
@@ -238,6 +242,17 @@ def _linear(part: dict[str, Any]) -> Any:
         return ((x - mean) / scale) @ coef + intercept
 
     return apply
+
+
+def age_range_text(low: Any, high: Any) -> str | None:
+    """``"10-19"`` for a stored 95 % range, or None when either end is missing (None, NaN)."""
+    try:
+        low, high = float(low), float(high)
+    except (TypeError, ValueError):
+        return None
+    if low != low or high != high:
+        return None
+    return f"{low:.0f}-{high:.0f}"
 
 
 def operating_point(path: str | Path | None = None) -> OperatingPoint:

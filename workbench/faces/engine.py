@@ -126,9 +126,7 @@ class FaceEngine:
         """SHA-256 of the age head file in use ('' without attributes or without a head)."""
         if not self.settings.attributes or self.age_head is None:
             return ""
-        from workbench.faces.age_model import HEAD_FILE
-
-        return hashlib.sha256(HEAD_FILE.read_bytes()).hexdigest()
+        return self.age_head.sha256
 
     def signature(self) -> str:
         """Hash of models and settings: two runs with the same signature are equivalent."""

@@ -25,10 +25,12 @@ def describe_face(row: dict[str, Any], minor_threshold: float | None = None) -> 
             whether the face is flagged as a likely minor.
     """
     lines = []
+    from workbench.faces.age_model import age_range_text
+
     age = _num(row.get("age"))
-    low, high = _num(row.get("age_low")), _num(row.get("age_high"))
-    if age is not None and low is not None and high is not None:
-        lines.append(f"age {low:.0f}-{high:.0f} (95% range; estimate {age:.0f})")
+    span = age_range_text(row.get("age_low"), row.get("age_high"))
+    if age is not None and span:
+        lines.append(f"age {span} (95% range; estimate {age:.0f})")
     elif age is not None:
         std = _num(row.get("age_std"))
         spread = f" ± {std:.0f}" if std is not None else " (no uncertainty reported)"

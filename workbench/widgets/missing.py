@@ -161,10 +161,11 @@ class MissingPersonLookup(WorkbenchWidget):
 
 def _age_text(row: dict[str, Any]) -> str:
     """The face's estimated age as its 95 % range (never a bare number), or nothing."""
-    low, high = row.get("age_low"), row.get("age_high")
-    if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low == low \
-            and high == high:
-        return f"; estimated age {low:.0f}-{high:.0f} (95% range)"
+    from workbench.faces.age_model import age_range_text
+
+    text = age_range_text(row.get("age_low"), row.get("age_high"))
+    if text:
+        return f"; estimated age {text} (95% range)"
     age = row.get("age")
     if isinstance(age, (int, float)) and age == age:
         return f"; estimated age about {age:.0f} (no range stored)"
