@@ -5,16 +5,13 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-import workbench
 from workbench import settings
 
-from .source_scan import docstring_ids
+from .source_scan import PACKAGE, docstring_ids, offenders
 
-PACKAGE = Path(workbench.__file__).resolve().parent
 NAME = re.compile(r"^\$?WORKBENCH_[A-Z_]+$")
 
 
@@ -28,15 +25,8 @@ def _variable_literals(source: str) -> list[str]:
 
 
 def test_no_module_outside_settings_names_a_variable() -> None:
-    offenders = {}
-    for path in PACKAGE.rglob("*.py"):
-        rel = path.relative_to(PACKAGE).as_posix()
-        if rel == "settings.py":
-            continue
-        names = _variable_literals(path.read_text(encoding="utf-8"))
-        if names:
-            offenders[rel] = names
-    assert offenders == {}, f"read these through workbench.settings: {offenders}"
+    found = offenders(_variable_literals, skip=lambda rel: rel == "settings.py")
+    assert found == {}, f"read these through workbench.settings: {found}"
 
 
 def test_the_scan_finds_a_direct_read() -> None:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
-import workbench
+from .source_scan import PACKAGE, docstring_ids, offenders
 
-from .source_scan import docstring_ids
-
-PACKAGE = Path(workbench.__file__).resolve().parent
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|REPLACE INTO|CREATE TABLE|DROP TABLE)\b")
 # The missing-person registry is its own database (a folder's registry.db or PostgreSQL),
 # not the case database; its store modules own its SQL.
@@ -36,15 +32,8 @@ def case_sql(source: str) -> list[str]:
 
 
 def test_no_case_sql_outside_the_store() -> None:
-    offenders = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE).as_posix()
-        if rel.startswith("store/") or rel in OTHER_DATABASES:
-            continue
-        found = case_sql(path.read_text(encoding="utf-8"))
-        if found:
-            offenders[rel] = found
-    assert offenders == {}, f"move these queries into workbench/store/: {offenders}"
+    found = offenders(case_sql, skip=lambda rel: rel.startswith("store/") or rel in OTHER_DATABASES)
+    assert found == {}, f"move these queries into workbench/store/: {found}"
 
 
 def test_the_scan_finds_sql_and_connection_use() -> None:
