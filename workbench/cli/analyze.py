@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from workbench.distributed.engine import add_arguments as add_engine_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -31,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, help="analyse at most this many items")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_arguments(parser)
     parser.set_defaults(handler=_analyze)
 
 
@@ -43,8 +46,12 @@ def _analyze(args: argparse.Namespace) -> int:
     import os
 
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    summary = analyze_case(args.case_dir, settings, workers=max(1, workers),
-                           progress=not (args.json or args.no_progress), limit=args.limit)
+    from workbench.distributed.engine import open_engine
+
+    with open_engine(args.engine, args.cluster, args.workers) as engine:
+        summary = analyze_case(args.case_dir, settings, workers=max(1, workers),
+                               progress=not (args.json or args.no_progress), limit=args.limit,
+                               cluster=engine)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from workbench.distributed.engine import add_arguments as add_engine_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -25,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="VICS JSON or CSV hash list to import and match (repeatable)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_engine_arguments(parser)
     parser.set_defaults(handler=_ingest)
 
 
@@ -34,8 +37,11 @@ def _ingest(args: argparse.Namespace) -> int:
 
     settings = IngestSettings(fps=args.fps, workers=args.workers,
                               hash_lists=tuple(args.hash_list), progress=not args.no_progress)
-    with Case.init(args.case_dir) as case:
-        report = ingest(case, args.sources, settings)
+    from workbench.distributed.engine import open_engine
+
+    with Case.init(args.case_dir) as case, \
+            open_engine(args.engine, args.cluster, args.workers) as engine:
+        report = ingest(case, args.sources, settings, engine)
     for warning in report.warnings:  # e.g. ExifTool missing: what to install
         print(f"workbench: warning: {warning}", file=sys.stderr)
     if args.json:

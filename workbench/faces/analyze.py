@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.errors import CaseError, EvidenceError
 from workbench.faces.engine import FaceEngine
 from workbench.faces.settings import FaceSettings
 from workbench.types import Faces
+
+if TYPE_CHECKING:
+    from workbench.distributed.engine import DaskEngine
 
 KINDS = ("image", "video_frame")
 # Faces are written in batches: fewer transactions, little lost on interruption.
@@ -94,8 +97,8 @@ def analyze_tasks(tasks: list[Task], settings: FaceSettings, run_id: str, worker
 
 
 def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings | None = None,
-                 workers: int = 1, progress: bool = True, limit: int | None = None
-                 ) -> dict[str, Any]:
+                 workers: int = 1, progress: bool = True, limit: int | None = None,
+                 cluster: DaskEngine | None = None) -> dict[str, Any]:
     """Analyse the faces of every image and video frame of a case not yet analysed.
 
     Args:
@@ -104,6 +107,8 @@ def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings 
         workers: processes; each loads the models once.
         progress: show a ``tqdm.auto`` bar.
         limit: analyse at most this many pending items (for a quick look).
+        cluster: a Dask cluster to analyse on (``workbench.distributed``; the same task
+            function, models loaded once per worker); default the local process pool.
 
     Returns:
         Summary: ``run_id``, ``analysed``, ``skipped``, ``faces``, ``errors``, ``signature``.
@@ -153,7 +158,9 @@ def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings 
                     batch.clear(), batch_ids.clear(), batch_errors.clear()
 
             try:
-                for evidence_id, faces, error in analyze_tasks(tasks, settings, run.id, workers):
+                results = (analyze_tasks(tasks, settings, run.id, workers) if cluster is None
+                           else cluster.analyze_results(tasks, settings, run.id))
+                for evidence_id, faces, error in results:
                     batch_ids.append(evidence_id)
                     if error is not None:
                         batch_errors[evidence_id] = errors[evidence_id] = error

@@ -36,6 +36,7 @@ from workbench.store.case import Seen, display_path
 from workbench.types import Run
 
 if TYPE_CHECKING:
+    from workbench.distributed.engine import DaskEngine
     from workbench.store import Case
 
 # Quarantine reasons that say nothing about the bytes (permissions, memory, a file type
@@ -114,13 +115,16 @@ class IngestReport:
 
 
 def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
-           settings: IngestSettings | None = None) -> IngestReport:
+           settings: IngestSettings | None = None, cluster: DaskEngine | None = None
+           ) -> IngestReport:
     """Ingest folders, zip archives and files into ``case``.
 
     Args:
         case: an open case.
         sources: folders (recursive), zip archives or single files.
         settings: rates, workers, hash lists; defaults are sensible.
+        cluster: a Dask cluster to read the files on (``workbench.distributed``); default
+            this machine's process pool.
 
     Returns:
         Counts of what happened, with the id of the ``ingest`` Run.
@@ -131,11 +135,11 @@ def ingest(case: Case, sources: Sequence[str | os.PathLike[str]],
     """
     # SIGTERM at any point (even while listing sources) records the run as interrupted
     with stop_on_signals():
-        return _ingest(case, sources, settings or IngestSettings())
+        return _ingest(case, sources, settings or IngestSettings(), cluster)
 
 
-def _ingest(case: Case, sources: Sequence[str | os.PathLike[str]], settings: IngestSettings
-            ) -> IngestReport:
+def _ingest(case: Case, sources: Sequence[str | os.PathLike[str]], settings: IngestSettings,
+            cluster: DaskEngine | None = None) -> IngestReport:
     started = time.perf_counter()
     lists = [import_hash_list(case, path) for path in settings.hash_lists]
     params = {"sources": [os.fspath(s) for s in sources], "fps": settings.fps,
@@ -181,8 +185,9 @@ def _ingest(case: Case, sources: Sequence[str | os.PathLike[str]], settings: Ing
                                 exiftool=use_exiftool)
         bar = progress_bar(len(todo), "ingest", enabled=settings.progress)
         try:
-            _store_all(case, _results(todo, worker, settings.workers, settings.batch),
-                       matcher, run.id, report, bar, seen)
+            results = (_results(todo, worker, settings.workers, settings.batch) if cluster is None
+                       else cluster.ingest_results(todo, worker, settings.batch))
+            _store_all(case, results, matcher, run.id, report, bar, seen)
         finally:
             bar.close()
     return report
