@@ -33,6 +33,8 @@ variable                        what it sets                           when unse
                                 with ``WORKBENCH_PASSWORD_FILE``)      logged in
 ``WORKBENCH_PASSWORD_FILE``     file holding that user's password      as above
 ``WORKBENCH_SESSIONS``          folder of login session files          ``~/.workbench/sessions``
+``WORKBENCH_DASK``              Dask scheduler ingest/analyze run on   this machine's process
+                                (``tcp://HOST:8786``)                  pool
 ==============================  =====================================  =======================
 
 Alert settings may also name a variable holding the SMTP password (``password_env``, e.g.
@@ -63,10 +65,11 @@ CHROMIUM = "WORKBENCH_CHROMIUM"
 USER = "WORKBENCH_USER"
 PASSWORD_FILE = "WORKBENCH_PASSWORD_FILE"
 SESSIONS = "WORKBENCH_SESSIONS"
+DASK = "WORKBENCH_DASK"
 
 VARIABLES = (CASE, DASHBOARD_READY, CACHE, MODELS, WHEELS, REGISTRY, CASES, NAMUS_URL,
              ALERTS, TILE_URL, TILE_ATTRIBUTION, TILE_MAX_ZOOM, CHROMIUM, USER,
-             PASSWORD_FILE, SESSIONS)
+             PASSWORD_FILE, SESSIONS, DASK)
 
 
 class SettingsError(WorkbenchError):
