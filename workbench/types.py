@@ -10,6 +10,7 @@ They are plain, checked value objects: no I/O, no models, no widgets.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +27,9 @@ from workbench.errors import ValidationError
 EvidenceKind = Literal["image", "video", "video_frame"]
 EVIDENCE_KINDS: tuple[str, ...] = ("image", "video", "video_frame")
 REVIEW_STATUSES: tuple[str, ...] = ("pending", "confirmed", "dismissed", "escalated")
+# A person's decision on a hit -> the review status the hit then has.
+DECISIONS: dict[str, str] = {"confirm": "confirmed", "dismiss": "dismissed",
+                             "escalate": "escalated"}
 
 
 def utc_now() -> datetime:
@@ -136,6 +140,16 @@ class Condition:
         return {"name": self.name, "value": self.value, "fired": self.fired, "detail": self.detail}
 
 
+def hit_id(evidence_id: str, kind: str, source: str, face_id: str | None, key: str = "") -> str:
+    """A hit's identity: the same evidence, kind, source, face and key give the same id in
+    every run, so a re-score replaces a hit in place and a review decision stays attached.
+
+    ``key`` tells apart two matches of one source on one evidence (e.g. the matched hash).
+    """
+    text = "\x1f".join([evidence_id, kind, source, face_id or "", key])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class Hit:
     """Something found that a person should look at.
@@ -150,6 +164,8 @@ class Hit:
         status: review status (``pending`` until a person decides).
         face_id: the face it concerns, if any.
         version: version of the rule or list that produced it.
+        id: the hit's one identity (the store's ``hits.id`` and the key its review
+            decisions are kept under); derived by :func:`hit_id` when not given.
     """
 
     evidence_id: str
@@ -161,8 +177,12 @@ class Hit:
     status: str = "pending"
     face_id: str | None = None
     version: str = ""
+    id: str = ""
 
     def __post_init__(self) -> None:
+        if not self.id:
+            object.__setattr__(self, "id", hit_id(self.evidence_id, self.kind, self.source,
+                                                  self.face_id))
         if not 0.0 <= float(self.score) <= 1.0:
             raise ValidationError(f"Hit score must be in [0, 1], got {self.score}")
         if self.status not in REVIEW_STATUSES:

@@ -15,9 +15,9 @@ SHA1, SHA2 = "1" * 64, "2" * 64
 
 def _queue() -> pd.DataFrame:
     return pd.DataFrame([
-        {"item_key": "k1", "evidence_id": SHA1, "face_id": None, "source": "rule_a",
+        {"hit_id": "k1", "evidence_id": SHA1, "face_id": None, "source": "rule_a",
          "score": 0.9, "status": "pending", "explanation": "rule_a scored 0.90 because x"},
-        {"item_key": "k2", "evidence_id": SHA2, "face_id": f"{SHA2}:0", "source": "rule_b",
+        {"hit_id": "k2", "evidence_id": SHA2, "face_id": f"{SHA2}:0", "source": "rule_b",
          "score": 0.5, "status": "pending",
          "conditions": [{"name": "p_minor", "value": 0.7, "fired": True}],
          "x1": 1.0, "y1": 1.0, "x2": 9.0, "y2": 9.0},

@@ -7,7 +7,6 @@ second; Python objects are built only for the rows that fire.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -200,17 +199,17 @@ def _compare(value: np.ndarray, cond: RuleCondition) -> np.ndarray:
     return result & ~np.isnan(numeric)
 
 
-def evaluate(rules: RuleSet, inputs: Inputs, run_id: str = "") -> list[tuple[Hit, str]]:
-    """Evaluate every enabled rule; return each hit with its stable review ``item_key``."""
-    out: list[tuple[Hit, str]] = []
+def evaluate(rules: RuleSet, inputs: Inputs, run_id: str = "") -> list[Hit]:
+    """Evaluate every enabled rule; return the hits (each with its stable :attr:`Hit.id`:
+    the same rule, image and face give the same id in every run)."""
+    out: list[Hit] = []
     for rule in rules:
         if rule.enabled:
             out.extend(_hits(evaluate_rule(rule, inputs), inputs, rules.version_id, run_id))
     return out
 
 
-def _hits(result: RuleResult, inputs: Inputs, version: str, run_id: str
-          ) -> Iterable[tuple[Hit, str]]:
+def _hits(result: RuleResult, inputs: Inputs, version: str, run_id: str) -> Iterable[Hit]:
     rule = result.rule
     if rule.level == "face":
         evidence = inputs.faces["evidence_id"].to_numpy(object)[result.rows].tolist()
@@ -232,16 +231,9 @@ def _hits(result: RuleResult, inputs: Inputs, version: str, run_id: str
             for c, column in enumerate(columns)
         )
         face_id = None if face_ids[i] is None else str(face_ids[i])
-        hit = Hit(evidence_id=str(evidence[i]), kind="criterion", source=rule.name,
+        yield Hit(evidence_id=str(evidence[i]), kind="criterion", source=rule.name,
                   score=scores[i], conditions=conditions, run_id=run_id, face_id=face_id,
                   version=version)
-        yield hit, item_key(rule.name, hit.evidence_id, face_id)
-
-
-def item_key(rule: str, evidence_id: str, face_id: str | None) -> str:
-    """A review item's key: the same rule, image and face give the same key in every run."""
-    raw = f"{rule}\x1f{evidence_id}\x1f{face_id or ''}".encode()
-    return hashlib.sha256(raw).hexdigest()[:20]
 
 
 def _detail_column(cond: RuleCondition, details: np.ndarray | None, n: int) -> list[str]:

@@ -100,7 +100,7 @@ def score_hits(rules: RuleSet, faces: Faces, signals: pd.DataFrame | None = None
     hits = pd.DataFrame(columns=["evidence_id", "face_id", "kind", "score"]) if hits is None \
         else hits
     inputs = Inputs(faces=faces_frame(faces), signals=signals, hits=hits)
-    return [hit for hit, _ in evaluate(rules, inputs, run_id=run_id)]
+    return evaluate(rules, inputs, run_id=run_id)
 
 
 def score_case(
@@ -114,8 +114,9 @@ def score_case(
         threshold: if given, becomes the case's review threshold (audited).
 
     Returns:
-        A :class:`ScoreResult`. Review decisions are untouched: they are keyed by rule,
-        image and face, and hold while the evidence behind them is unchanged.
+        A :class:`ScoreResult`. Review decisions are untouched: they are kept under the
+        hit's id (rule, image and face), and hold while the evidence behind them is
+        unchanged.
     """
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     copy = copy_rules_into_case(case, ruleset)
@@ -130,7 +131,7 @@ def score_case(
         t0 = time.perf_counter()
         inputs = build_inputs(case, ruleset)
         t1 = time.perf_counter()
-        hits = [hit for hit, _ in evaluate(ruleset, inputs, run_id=run.id)]
+        hits = evaluate(ruleset, inputs, run_id=run.id)
         t2 = time.perf_counter()
         case.add_hits(hits, replace={"kind": "criterion"})
         t3 = time.perf_counter()

@@ -1,18 +1,20 @@
 """The review queue: criterion hits at or above a threshold, for a person to decide.
 
+* An item is a :class:`~workbench.types.Hit` (its id is the item's id) seen with its review:
+  status, the decision and the age uncertainty of its face (:class:`QueueItem`).
 * Items are ordered by score and grouped by image (an image's rank is its best item).
-* An item's key is stable across re-scoring: the same rule, image and face give the same
-  key (:func:`workbench.criteria.apply.item_key`), so a decision survives a re-score.
+* A hit's id is stable across re-scoring: the same rule, image and face give the same id
+  (:func:`workbench.types.hit_id`), so a decision survives a re-score.
 * A decision records the *evidence fingerprint* it was made on (everything measured on the
   image: faces and their attributes, image signals, hash and registry hits). When that
-  changes, the item is pending again and shows the earlier decision as outdated.
+  changes, the item is pending again and shows the earlier decision as outdated
+  (:mod:`workbench.store.reviews`).
 * Scores only order the work. Nothing here acts on a score: only :func:`decide` changes an
   item, and it needs a person (recorded with the time in the audit log).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +23,6 @@ from typing import Any
 import pandas as pd
 
 from workbench.auth.identity import check_action
-from workbench.criteria.apply import item_key
 from workbench.criteria.minor import minor_probability
 from workbench.criteria.threshold import get_threshold
 from workbench.errors import WorkbenchError
@@ -29,11 +30,12 @@ from workbench.store import Case
 from workbench.store import faces as face_rows
 from workbench.store import hits as hit_rows
 from workbench.store import reviews as review_rows
-from workbench.store.signals import signal_rows
-from workbench.types import Condition, Hit, utc_now
+from workbench.store.reviews import Review, evidence_fingerprints
+from workbench.types import DECISIONS, Condition, Hit, utc_now
 
-DECISIONS: dict[str, str] = {"confirm": "confirmed", "dismiss": "dismissed",
-                             "escalate": "escalated"}
+__all__ = ["DECISIONS", "ImageGroup", "QueueItem", "ReviewError", "decide",
+           "evidence_fingerprints", "find_item", "queue_frame", "queue_groups", "queue_items",
+           "queue_with_boxes", "reviewed_hits"]
 
 
 class ReviewError(WorkbenchError):
@@ -42,34 +44,87 @@ class ReviewError(WorkbenchError):
 
 @dataclass(frozen=True)
 class QueueItem:
-    """One row of the queue: a criterion hit with its review status and age uncertainty."""
+    """A criterion :class:`Hit` as the queue shows it: the hit (with its review status),
+    the review behind that status, and the age uncertainty of its face.
 
-    item: str
-    evidence_id: str
-    face_id: str | None
-    rule: str
-    score: float
-    explanation: str
-    conditions: list[dict[str, Any]]
-    status: str
-    rules_version: str
-    note: str = ""
-    decided_by: str = ""
-    decided_at: str = ""
-    outdated_decision: str = ""
+    The hit is the currency; the properties below only name its fields as the queue's
+    table and JSON lines always have (``item`` is the hit's id, ``rule`` its source).
+    """
+
+    hit: Hit
+    review: Review = field(default_factory=Review)
     age: float | None = None
     age_std: float | None = None
     p_minor: float | None = None
-    evidence_sha: str = ""
+
+    @property
+    def item(self) -> str:
+        return self.hit.id
+
+    @property
+    def evidence_id(self) -> str:
+        return self.hit.evidence_id
+
+    @property
+    def face_id(self) -> str | None:
+        return self.hit.face_id
+
+    @property
+    def rule(self) -> str:
+        return self.hit.source
+
+    @property
+    def score(self) -> float:
+        return self.hit.score
+
+    @property
+    def status(self) -> str:
+        return self.hit.status
+
+    @property
+    def rules_version(self) -> str:
+        return self.hit.version
+
+    @property
+    def explanation(self) -> str:
+        return self.hit.explain()
+
+    @property
+    def conditions(self) -> list[dict[str, Any]]:
+        return [c.as_dict() for c in self.hit.conditions]
+
+    @property
+    def note(self) -> str:
+        return self.review.note
+
+    @property
+    def decided_by(self) -> str:
+        return self.review.decided_by
+
+    @property
+    def decided_at(self) -> str:
+        return self.review.decided_at
+
+    @property
+    def outdated_decision(self) -> str:
+        return self.review.outdated_decision
+
+    @property
+    def evidence_sha(self) -> str:
+        return self.review.evidence_sha
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """One row of the queue's table and JSON lines (the same columns as always)."""
+        return {name: getattr(self, name) for name in _ROW}
 
     def to_hit(self) -> Hit:
         """The criterion hit behind this item, with its review status filled in."""
-        return Hit(evidence_id=self.evidence_id, kind="criterion", source=self.rule,
-                   score=self.score, conditions=tuple(Condition(**c) for c in self.conditions),
-                   status=self.status, face_id=self.face_id, version=self.rules_version)
+        return self.hit
+
+
+_ROW = ("item", "evidence_id", "face_id", "rule", "score", "explanation", "conditions",
+        "status", "rules_version", "note", "decided_by", "decided_at", "outdated_decision",
+        "age", "age_std", "p_minor", "evidence_sha")
 
 
 @dataclass(frozen=True)
@@ -79,22 +134,6 @@ class ImageGroup:
     evidence_id: str
     score: float
     items: list[QueueItem] = field(default_factory=list)
-
-
-def evidence_fingerprints(case: Case, evidence_ids: Iterable[str]) -> dict[str, str]:
-    """SHA-256 of everything measured on each image (faces, signals, non-criterion hits)."""
-    ids = sorted(set(evidence_ids))
-    parts: dict[str, list[Any]] = {eid: [] for eid in ids}
-    for chunk in _chunks(ids, 500):
-        for row in face_rows.face_rows(case, chunk):
-            box = [None if v is None else round(v, 1) for v in (row[2], row[3], row[4], row[5])]
-            parts[row[0]].append(["face", row[1], box, _rounded(json.loads(row[6]))])
-        for row in signal_rows(case, chunk):
-            parts[row[0]].append(["signal", row[1], round(row[2], 4)])
-        for row in hit_rows.input_hit_rows(case, chunk):
-            parts[row[0]].append(["hit", row[1], row[2], row[3], round(row[4], 4)])
-    return {eid: hashlib.sha256(json.dumps([eid, p], sort_keys=True).encode()).hexdigest()
-            for eid, p in parts.items()}
 
 
 def queue_items(case: Case, threshold: float | None = None, include_decided: bool = True
@@ -113,40 +152,31 @@ def queue_items(case: Case, threshold: float | None = None, include_decided: boo
     return _group_order(items)
 
 
-def _items(case: Case, hits: pd.DataFrame) -> list[QueueItem]:
+def _items(case: Case, rows: pd.DataFrame) -> list[QueueItem]:
     """Queue items for criterion hit rows, with review status and age uncertainty."""
-    if hits.empty:
+    if rows.empty:
         return []
-    prints = evidence_fingerprints(case, hits["evidence_id"])
-    reviews = review_rows.decisions(case)
-    ages = _face_ages(case, [f for f in hits["face_id"] if isinstance(f, str)])
+    records = rows.to_dict(orient="records")
+    reviews = review_rows.reviews_of(case, [(r["id"], r["evidence_id"]) for r in records],
+                                     every_print=True)
+    ages = _face_ages(case, [f for f in rows["face_id"] if isinstance(f, str)])
     items = []
-    for row in hits.to_dict(orient="records"):
+    for row in records:
         face_id = row["face_id"] if isinstance(row["face_id"], str) else None
-        key = item_key(row["source"], row["evidence_id"], face_id)
-        sha = prints[row["evidence_id"]]
-        review = reviews.get(key)
-        conditions = json.loads(row["conditions"])
-        status, outdated, extra = "pending", "", {}
-        if review is not None and review["evidence_sha"] == sha:
-            status = DECISIONS[review["decision"]]
-            extra = {"note": review["note"], "decided_by": review["who"],
-                     "decided_at": review["at"]}
-        elif review is not None:
-            outdated = f"{review['decision']} by {review['who']} at {review['at']}"
-        items.append(QueueItem(
-            item=key, evidence_id=row["evidence_id"], face_id=face_id, rule=row["source"],
-            score=float(row["score"]), explanation=_explain(row["source"], row["score"], conditions),
-            conditions=conditions, status=status, rules_version=row["version"],
-            outdated_decision=outdated, evidence_sha=sha, **ages.get(face_id, {}), **extra,
-        ))
+        review = reviews[row["id"]]
+        hit = Hit(evidence_id=row["evidence_id"], kind="criterion", source=row["source"],
+                  score=float(row["score"]),
+                  conditions=tuple(Condition(**c) for c in json.loads(row["conditions"])),
+                  run_id=row["run_id"] or "", status=review.status, face_id=face_id,
+                  version=row["version"], id=row["id"])
+        items.append(QueueItem(hit=hit, review=review, **ages.get(face_id, {})))
     return items
 
 
 def reviewed_hits(case: Case, threshold: float | None = None) -> list[Hit]:
     """The queue's criterion hits as :class:`Hit` values whose ``status`` is the review
     status (``pending`` until a person decides, or when a decision is outdated)."""
-    return [item.to_hit() for item in queue_items(case, threshold)]
+    return [item.hit for item in queue_items(case, threshold)]
 
 
 def queue_groups(case: Case, threshold: float | None = None, include_decided: bool = True
@@ -202,19 +232,14 @@ def decide(case: Case, item: str, decision: str, note: str = "", who: str | None
 
 
 def find_item(case: Case, item: str) -> QueueItem:
-    """A current item by key (or a unique key prefix of at least 6 characters), any score."""
-    keys = hit_rows.criterion_hit_keys(case)
-    matches = [
-        int(r["row"]) for r in keys.to_dict(orient="records")
-        if (key := item_key(r["source"], r["evidence_id"],
-                            r["face_id"] if isinstance(r["face_id"], str) else None)) == item
-        or (len(item) >= 6 and key.startswith(item))
-    ]
+    """A current item by hit id (or a unique id prefix of at least 6 characters), any score."""
+    matches = [hid for hid in hit_rows.criterion_hit_ids(case)
+               if hid == item or (len(item) >= 6 and hid.startswith(item))]
     if len(matches) != 1:
         what = "no" if not matches else f"{len(matches)}"
         raise ReviewError(f"{what} review items match {item!r}; list them with "
                           f"`workbench review {case.path} --json`")
-    return _items(case, hit_rows.criterion_hit_at(case, matches[0]))[0]
+    return _items(case, hit_rows.criterion_hit(case, matches[0]))[0]
 
 
 def _group_order(items: list[QueueItem]) -> list[QueueItem]:
@@ -235,22 +260,6 @@ def _face_ages(case: Case, face_ids: list[str]) -> dict[str, dict[str, float | N
                 ages["p_minor"] = _float(minor_probability(ages["age"], ages["age_std"])[0])
             out[row[0]] = ages
     return out
-
-
-def _explain(rule: str, score: float, conditions: list[dict[str, Any]]) -> str:
-    hit = Hit(evidence_id="0" * 64, kind="criterion", source=rule, score=score,
-              conditions=tuple(Condition(**c) for c in conditions))
-    return hit.explain()
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
 
 
 def _float(value: Any) -> float | None:

@@ -6,7 +6,6 @@ original file for writing, moves it, or writes beside it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -20,10 +19,12 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from workbench.errors import CaseError
+from workbench.paths import display_path, os_path, raw_path
 from workbench.store import audit as audit_chain
+from workbench.store import reviews as review_rows
 from workbench.store.runs import Recording, recording
 from workbench.store.schema import MIGRATIONS, current_version, migrate
-from workbench.types import Condition, Evidence, Hit, Run, utc_now
+from workbench.types import Condition, Evidence, Hit, Run, hit_id, utc_now
 
 DB_NAME = "case.db"
 # Separates an archive from the member inside it in a recorded source path.
@@ -58,30 +59,6 @@ def _now() -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
-
-
-def display_path(path: str) -> str:
-    """A path as text SQLite and terminals accept, shown escaped where it is not UTF-8.
-
-    File names are bytes on Linux; Python decodes the bytes that are not UTF-8 as lone
-    surrogates, which no UTF-8 text column can hold. Such names are shown with each
-    undecodable byte as ``\\xNN`` (``bad_\\xff.jpg``); :func:`raw_path` keeps the exact bytes.
-    """
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
-    return path
-
-
-def raw_path(path: str) -> bytes | None:
-    """The exact bytes of a path whose name is not UTF-8; None when the text is exact."""
-    return None if display_path(path) == path else os.fsencode(path)
-
-
-def os_path(display: str, raw: bytes | None) -> str:
-    """The path to open: the recorded bytes when there are any, else the text."""
-    return os.fsdecode(raw) if raw is not None else display
 
 
 class Seen(NamedTuple):
@@ -534,8 +511,8 @@ class Case:
     ) -> int:
         """Store hits atomically; returns how many were new.
 
-        A hit's id derives from what it is about (evidence, kind, source, face, key), so
-        running the same check twice never duplicates a hit.
+        A hit is stored under its id (:attr:`Hit.id`, from what it is about: evidence,
+        kind, source, face), so running the same check twice never duplicates a hit.
 
         Args:
             hits: the hits to store.
@@ -560,7 +537,8 @@ class Case:
                 added += conn.execute(
                     "INSERT OR IGNORE INTO hits (id, evidence_id, face_id, kind, source, version, "
                     "score, conditions, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (hit_id(hit, key), hit.evidence_id, hit.face_id, hit.kind, hit.source,
+                    (hit_id(hit.evidence_id, hit.kind, hit.source, hit.face_id, key)
+                     if key else hit.id, hit.evidence_id, hit.face_id, hit.kind, hit.source,
                      hit.version, float(hit.score), _json([c.as_dict() for c in hit.conditions]),
                      hit.run_id or None, now),
                 ).rowcount
@@ -574,17 +552,17 @@ class Case:
         return frame
 
     def hit_objects(self, kind: str | None = None) -> list[Hit]:
-        """Stored hits as :class:`Hit` values, ``status`` left ``pending``.
-
-        The review status of criterion hits is decided by the review queue:
-        :func:`workbench.review.queue.reviewed_hits` returns them with it filled in.
-        """
+        """Stored hits as :class:`Hit` values (highest score first) with their stored id
+        and review status (``pending`` until a person's decision holds; see
+        :mod:`workbench.store.reviews`)."""
+        rows = self.hits(kind).to_dict(orient="records")
+        status = review_rows.reviews_of(self, [(r["id"], r["evidence_id"]) for r in rows])
         return [
             Hit(evidence_id=r["evidence_id"], kind=r["kind"], source=r["source"],
                 score=r["score"], run_id=r["run_id"] or "", face_id=r["face_id"],
-                version=r["version"],
+                version=r["version"], id=r["id"], status=status[r["id"]].status,
                 conditions=tuple(Condition(**c) for c in r["conditions"]))
-            for r in self.hits(kind).to_dict(orient="records")
+            for r in rows
         ]
 
     # -- overview -----------------------------------------------------------------------
@@ -611,12 +589,6 @@ class Case:
                 "SELECT id, kind, started_at FROM runs WHERE status='interrupted' "
                 "ORDER BY started_at")],
         }
-
-
-def hit_id(hit: Hit, key: str = "") -> str:
-    """A stable id: the same evidence, kind, source, face and key give the same id."""
-    text = "\x1f".join([hit.evidence_id, hit.kind, hit.source, hit.face_id or "", key])
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _plain(value: Any) -> Any:

@@ -233,14 +233,6 @@ def embedding_key_counts(case: Case) -> dict[str, int]:
         "SELECT embedding_key, COUNT(*) FROM faces GROUP BY embedding_key").fetchall())
 
 
-def face_rows(case: Case, evidence_ids: list[str]) -> list[Any]:
-    """``(evidence_id, id, x1, y1, x2, y2, attributes)`` of these items' faces."""
-    marks = ", ".join("?" * len(evidence_ids))
-    return case.db.execute(
-        f"SELECT evidence_id, id, x1, y1, x2, y2, attributes FROM faces "
-        f"WHERE evidence_id IN ({marks}) ORDER BY evidence_id, id", evidence_ids).fetchall()
-
-
 def attribute_rows(case: Case, face_ids: list[str]) -> list[Any]:
     """``(id, attributes JSON)`` of these faces."""
     marks = ", ".join("?" * len(face_ids))

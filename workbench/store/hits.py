@@ -19,35 +19,25 @@ from workbench.types import Hit
 def criterion_hits(case: Case, min_score: float) -> pd.DataFrame:
     """Criterion hits scoring at least ``min_score``: the review queue's rows."""
     return case.query(
-        "SELECT evidence_id, face_id, source, version, score, conditions FROM hits "
+        "SELECT id, evidence_id, face_id, source, version, score, conditions, run_id FROM hits "
         "WHERE kind = 'criterion' AND score >= ?", (min_score,))
 
 
-def criterion_hit_keys(case: Case) -> pd.DataFrame:
-    """``row, evidence_id, face_id, source`` of every criterion hit (to find an item)."""
-    return case.query("SELECT rowid AS row, evidence_id, face_id, source FROM hits "
-                      "WHERE kind = 'criterion'")
+def criterion_hit_ids(case: Case) -> list[str]:
+    """The id of every criterion hit (to find a review item by id or id prefix)."""
+    return [r[0] for r in case.db.execute("SELECT id FROM hits WHERE kind = 'criterion'")]
 
 
-def criterion_hit_at(case: Case, row: int) -> pd.DataFrame:
-    """The criterion hit stored at ``row`` (from :func:`criterion_hit_keys`), as one row."""
-    return case.query("SELECT evidence_id, face_id, source, version, score, conditions "
-                      "FROM hits WHERE rowid = ?", (row,))
+def criterion_hit(case: Case, hit_id: str) -> pd.DataFrame:
+    """The criterion hit stored under ``hit_id``, as one row (the queue's columns)."""
+    return case.query("SELECT id, evidence_id, face_id, source, version, score, conditions, "
+                      "run_id FROM hits WHERE kind = 'criterion' AND id = ?", (hit_id,))
 
 
 def input_hits(case: Case) -> pd.DataFrame:
     """Hits the rules can test (hash lists, registry...): every kind except ``criterion``."""
     return case.query("SELECT evidence_id, face_id, kind, source, score FROM hits "
                       "WHERE kind != 'criterion'")
-
-
-def input_hit_rows(case: Case, evidence_ids: list[str]) -> list[Any]:
-    """``(evidence_id, kind, source, face_id, score)`` of these items' non-criterion hits."""
-    marks = ", ".join("?" * len(evidence_ids))
-    return case.db.execute(
-        f"SELECT evidence_id, kind, source, face_id, score FROM hits WHERE kind != "
-        f"'criterion' AND evidence_id IN ({marks}) ORDER BY evidence_id, kind, source, "
-        f"face_id, score", evidence_ids).fetchall()
 
 
 def registry_hits(case: Case) -> pd.DataFrame:
@@ -71,12 +61,14 @@ def by_criterion(case: Case) -> pd.DataFrame:
     )
 
 
-def put_hits(case: Case, hits: Sequence[Hit], ids: Sequence[str]) -> None:
-    """Write ``hits`` under the given ids, replacing hits stored under the same id.
+def put_hits(case: Case, hits: Sequence[Hit], ids: Sequence[str] | None = None) -> None:
+    """Write ``hits`` under their ids (or the ``ids`` given), replacing hits stored under
+    the same id.
 
     For domains whose hit identity is their own (a registry match is one face and one
     candidate); :meth:`Case.add_hits` keeps the first hit instead.
     """
+    ids = [h.id for h in hits] if ids is None else ids
     now = _now()
     with case.transaction() as conn:
         conn.executemany(

@@ -6,9 +6,52 @@ Each migration is applied once, in order, inside a transaction, and recorded in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
+from collections.abc import Callable
 
-MIGRATIONS: tuple[str, ...] = (
+from workbench.types import hit_id
+
+# A migration is an SQL script, or a function of the connection for a step SQL cannot do
+# alone (run inside the same kind of transaction).
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def _legacy_item_key(rule: str, evidence_id: str, face_id: str | None) -> str:
+    """The review key of schema 6 and before (criteria.apply.item_key, now gone)."""
+    raw = f"{rule}\x1f{evidence_id}\x1f{face_id or ''}".encode()
+    return hashlib.sha256(raw).hexdigest()[:20]
+
+
+def _reviews_by_hit_id(conn: sqlite3.Connection) -> None:
+    """Migration 7: a review decision is kept under its hit's id (``hits.id``).
+
+    Until schema 6 decisions were keyed by a second id (rule, image and face hashed
+    differently). Each old key is translated through the criterion hits stored now and,
+    for a decision whose hit a re-score has since removed, through the rule, image and face
+    its ``review.decide`` audit entry recorded. A key found in neither (rows written by
+    hand or by the synthetic demo case) is kept as it was.
+    """
+    new_ids: dict[str, str] = {}
+    for rule, evidence_id, face_id in conn.execute(
+            "SELECT source, evidence_id, face_id FROM hits WHERE kind = 'criterion'"):
+        new_ids[_legacy_item_key(rule, evidence_id, face_id)] = hit_id(
+            evidence_id, "criterion", rule, face_id)
+    for target, detail in conn.execute(
+            "SELECT target, detail FROM audit WHERE action = 'review.decide'"):
+        found = json.loads(detail or "{}")
+        if target not in new_ids and found.get("rule") and found.get("evidence_id"):
+            if _legacy_item_key(found["rule"], found["evidence_id"],
+                                found.get("face_id")) == target:
+                new_ids[target] = hit_id(found["evidence_id"], "criterion", found["rule"],
+                                         found.get("face_id"))
+    for old, new in new_ids.items():
+        conn.execute("UPDATE reviews SET item_key = ? WHERE item_key = ?", (new, old))
+    conn.execute("ALTER TABLE reviews RENAME COLUMN item_key TO hit_id")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: evidence, paths, quarantine, runs, faces, hits, reviews, audit, hash lists
     """
     CREATE TABLE case_info (
@@ -239,6 +282,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN host TEXT;
     ALTER TABLE runs ADD COLUMN proc_start TEXT;
     """,
+    # 7: one id per hit: review decisions keyed by the hit's id
+    _reviews_by_hit_id,
 )
 
 
@@ -254,8 +299,18 @@ def current_version(conn: sqlite3.Connection) -> int:
 def migrate(conn: sqlite3.Connection, applied_at: str) -> int:
     """Apply every pending migration; return the resulting schema version."""
     version = current_version(conn)
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        if callable(step):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                step(conn)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, applied_at))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            continue
         # executescript commits first, so wrap explicitly to keep each step atomic.
-        conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES "
+        conn.executescript(f"BEGIN;\n{step}\nINSERT INTO schema_migrations VALUES "
                            f"({number}, '{applied_at}');\nCOMMIT;")
     return len(MIGRATIONS)

@@ -40,10 +40,3 @@ def evidence_with_signal(case: Case, name: str) -> set[str]:
     return {r[0] for r in case.db.execute(
         "SELECT evidence_id FROM image_signals WHERE name = ?", (name,))}
 
-
-def signal_rows(case: Case, evidence_ids: list[str]) -> list[Any]:
-    """``(evidence_id, name, value)`` of these items, by item and name."""
-    marks = ", ".join("?" * len(evidence_ids))
-    return case.db.execute(
-        f"SELECT evidence_id, name, value FROM image_signals WHERE evidence_id IN ({marks}) "
-        f"ORDER BY evidence_id, name", evidence_ids).fetchall()

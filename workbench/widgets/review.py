@@ -14,7 +14,7 @@ from workbench.widgets.base import WorkbenchWidget, lazy, table_html
 
 # Button verb -> the status the item then has (the review domain's vocabulary).
 DECISIONS = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
-_COLUMNS = {"item": "item_key", "rule": "source"}
+_COLUMNS = {"item": "hit_id", "rule": "source"}
 
 
 class ReviewQueue(WorkbenchWidget):
@@ -26,7 +26,7 @@ class ReviewQueue(WorkbenchWidget):
 
     Args:
         case: the open case.
-        load_queue: ``load_queue(case) -> DataFrame`` with ``item`` (or ``item_key``),
+        load_queue: ``load_queue(case) -> DataFrame`` with ``item`` (or ``hit_id``),
             ``evidence_id, face_id, rule`` (or ``source``), ``score, status`` and
             ``explanation`` or ``conditions``, optionally a face box ``x1..y2`` (default:
             :func:`workbench.review.queue.queue_with_boxes`).
@@ -109,14 +109,14 @@ class ReviewQueue(WorkbenchWidget):
             self.error = "The queue is empty: nothing to decide."
             return
         note = self.note.value if note is None else note
-        done = self.call(self._decide, self.case, item["item_key"], decision, note)
+        done = self.call(self._decide, self.case, item["hit_id"], decision, note)
         if self.error:
             return
         self.decided += 1
         self.queue.loc[self.index, "status"] = getattr(done, "status", None) or DECISIONS.get(
             decision, decision)
         self.note.value = ""
-        self.message = f"Recorded '{decision}' for {item['item_key']}."
+        self.message = f"Recorded '{decision}' for {item['hit_id']}."
         self._move(1)
         self._render()
 
@@ -135,7 +135,7 @@ class ReviewQueue(WorkbenchWidget):
             self._clear_png = None
             self.revealed = False
             return
-        png = self.call(self._reveal, self.case, item["item_key"], item["evidence_id"],
+        png = self.call(self._reveal, self.case, item["hit_id"], item["evidence_id"],
                         _box(item))
         if png is not None:
             self._clear_png = png
@@ -171,7 +171,7 @@ class ReviewQueue(WorkbenchWidget):
                 f"({html.escape(actor.how)}).")
 
     def snapshot_body(self) -> str:
-        rows = [{"item": r.get("item_key"), "source": r.get("source"), "score": r.get("score"),
+        rows = [{"item": r.get("hit_id"), "source": r.get("source"), "score": r.get("score"),
                  "status": r.get("status"), "why": _why(r),
                  "evidence": ("html", f'<span data-wb-sha256="{r["evidence_id"]}">'
                                       f'{r["evidence_id"][:16]}…</span>')}

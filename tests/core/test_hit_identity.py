@@ -1,0 +1,112 @@
+"""One id per hit: the store keeps a hit and its review decisions under ``Hit.id``, and a
+case written before that (schema 6, decisions under a second key) keeps its decisions
+attached to the right hits when opened."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+
+from workbench.review import decide, find_item, queue_items, reviewed_hits
+from workbench.store import Case
+from workbench.store.reviews import decisions, evidence_fingerprints
+from workbench.store.schema import MIGRATIONS
+from workbench.types import Condition, Hit, hit_id
+
+A, B = "a" * 64, "b" * 64
+AT = "2026-01-02T03:04:05+00:00"
+
+
+def _old_key(rule: str, evidence_id: str, face_id: str | None) -> str:
+    # How schema 6 keyed a decision (criteria.apply.item_key), written out independently.
+    return hashlib.sha256(f"{rule}\x1f{evidence_id}\x1f{face_id or ''}".encode()).hexdigest()[:20]
+
+
+def test_a_hit_has_one_id_from_what_it_is_about() -> None:
+    hit = Hit(A, "criterion", "minor_fear", 0.5, face_id=f"{A}:0")
+    assert hit.id == hit_id(A, "criterion", "minor_fear", f"{A}:0") and len(hit.id) == 32
+    # run, score, version and conditions do not change what the hit is about
+    again = Hit(A, "criterion", "minor_fear", 0.9, (Condition("x", 1, True),), run_id="r2",
+                face_id=f"{A}:0", version="v2")
+    assert again.id == hit.id
+    assert Hit(A, "criterion", "minor_fear", 0.5).id != hit.id
+    assert Hit(A, "hash", "list", 1.0, id="given").id == "given"
+
+
+def test_the_store_keeps_a_hit_under_its_id_and_reads_it_back(new_case: Case) -> None:
+    new_case.add_evidence({"id": A, "kind": "image"}, "/x/a.jpg")
+    hit = Hit(A, "criterion", "minor_fear", 0.5, face_id=f"{A}:0")
+    new_case.add_hits([hit])
+    assert new_case.hits()["id"].tolist() == [hit.id]
+    (back,) = new_case.hit_objects()
+    assert back == hit and back.status == "pending"
+
+
+def test_a_decision_gives_the_stored_hit_its_status(new_case: Case) -> None:
+    new_case.add_evidence({"id": A, "kind": "image"}, "/x/a.jpg")
+    new_case.add_hits([Hit(A, "criterion", "minor_fear", 0.5), Hit(A, "hash", "list", 1.0)])
+    (item,) = queue_items(new_case)
+    assert item.item == item.hit.id == Hit(A, "criterion", "minor_fear", 0.5).id
+    decide(new_case, item.item[:8], "confirm", who="analyst")
+    by_kind = {h.kind: h.status for h in new_case.hit_objects()}
+    assert by_kind == {"criterion": "confirmed", "hash": "pending"}
+    assert [h.status for h in reviewed_hits(new_case)] == ["confirmed"]
+    assert list(decisions(new_case)) == [item.item]
+
+
+def _schema6_case(folder: Path) -> dict[str, str]:
+    """A case database as schema 6 wrote it, with decisions under the old keys."""
+    folder.mkdir()
+    conn = sqlite3.connect(folder / "case.db", isolation_level=None)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for number, script in enumerate(MIGRATIONS[:6], start=1):
+        conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES "
+                           f"({number}, '{AT}');\nCOMMIT;")
+    conn.execute("INSERT INTO case_info VALUES ('name', 'old')")
+    for sha in (A, B):
+        conn.execute("INSERT INTO evidence (id, kind, added_at) VALUES (?, 'image', ?)",
+                     (sha, AT))
+    hits = [(A, "minor_fear", f"{A}:0"), (A, "explicit_minor", None), (B, "minor_fear", None)]
+    for sha, rule, face in hits:
+        conn.execute(
+            "INSERT INTO hits (id, evidence_id, face_id, kind, source, score, created_at) "
+            "VALUES (?, ?, ?, 'criterion', ?, 0.8, ?)",
+            (hit_id(sha, "criterion", rule, face), sha, face, rule, AT))
+    prints = evidence_fingerprints(SimpleNamespace(db=conn), [A, B])
+    decided = {(A, "minor_fear", f"{A}:0"): "confirm", (B, "minor_fear", None): "dismiss",
+               # a decision whose hit a later re-score removed: known from its audit entry
+               (B, "gone_rule", f"{B}:3"): "escalate"}
+    for (sha, rule, face), decision in decided.items():
+        key = _old_key(rule, sha, face)
+        conn.execute("INSERT INTO reviews VALUES (?, ?, ?, 'n', 'alice', ?, ?)",
+                     (key, sha, decision, AT, prints[sha]))
+        conn.execute("INSERT INTO audit (at, who, action, target, detail) VALUES (?, 'alice', "
+                     "'review.decide', ?, ?)", (AT, key, json.dumps(
+                         {"decision": decision, "evidence_id": sha, "face_id": face,
+                          "rule": rule})))
+    # a key that names no hit (synthetic demo rows): kept as it was
+    conn.execute("INSERT INTO reviews VALUES ('synthetic-key', ?, 'confirm', '', 'demo', ?, ?)",
+                 (A, AT, prints[A]))
+    conn.close()
+    return {f"{rule}:{sha[0]}": hit_id(sha, "criterion", rule, face)
+            for sha, rule, face in [*hits, (B, "gone_rule", f"{B}:3")]}
+
+
+def test_opening_a_schema_6_case_keeps_decisions_on_their_hits(tmp_path: Path) -> None:
+    ids = _schema6_case(tmp_path / "old")
+    with Case.open(tmp_path / "old") as case:
+        assert case.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == 7
+        assert set(decisions(case)) == {ids["minor_fear:a"], ids["minor_fear:b"],
+                                        ids["gone_rule:b"], "synthetic-key"}
+        status = {i.item: i.status for i in queue_items(case)}
+        assert status == {ids["minor_fear:a"]: "confirmed", ids["explicit_minor:a"]: "pending",
+                          ids["minor_fear:b"]: "dismissed"}
+        assert find_item(case, ids["minor_fear:a"]).decided_by == "alice"
+        # the removed hit comes back with a re-score: its decision is attached again
+        case.add_hits([Hit(B, "criterion", "gone_rule", 0.9, face_id=f"{B}:3")])
+        assert find_item(case, ids["gone_rule:b"]).status == "escalated"
+        assert {h.id: h.status for h in case.hit_objects()}[ids["gone_rule:b"]] == "escalated"
+        assert case.audit_verify().ok
