@@ -23,7 +23,7 @@ from typing import Any
 from workbench.ingest import exiftool_reader
 from workbench.ingest.images import is_video_name, sniff
 from workbench.ingest.sources import MEMBER_SEP
-from workbench.store.case import display_path
+from workbench.paths import display_path
 
 FIELDS = ("captured_at", "make", "model", "serial", "software")
 PLACE_TIME_CAMERA = ("lat", "lon", "alt", *FIELDS)

@@ -38,7 +38,7 @@ from workbench.ingest.images import (
 )
 from workbench.ingest.sources import MEMBER_SEP, Item, read_member
 from workbench.ingest.video import FrameSampling, sample_frames, video_info
-from workbench.store.case import display_path
+from workbench.paths import display_path
 
 # Images are read into memory in one go (one read serves hashing and decoding);
 # videos above this are hashed as a stream instead.
