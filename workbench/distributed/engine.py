@@ -79,8 +79,8 @@ def resolve(engine: str | None, cluster: str | None) -> tuple[str, str | None]:
 
 @contextlib.contextmanager
 def open_engine(engine: str | None = None, cluster: str | None = None,
-                workers: int | None = None, echo: TextIO | None = None
-                ) -> Iterator[DaskEngine | None]:
+                workers: int | None = None, echo: TextIO | None = None,
+                timeout_s: float = CONNECT_TIMEOUT_S) -> Iterator[DaskEngine | None]:
     """The engine a command runs its tasks on, open for the ``with`` block.
 
     Args:
@@ -90,6 +90,7 @@ def open_engine(engine: str | None = None, cluster: str | None = None,
         workers: worker processes of a ``LocalCluster`` (default: all cores); ignored
             for a running scheduler, whose workers are started on their machines.
         echo: where the cluster and its dashboard link are printed (default stderr).
+        timeout_s: how long to wait for the scheduler to answer.
 
     Yields:
         None for the local process pool, else a connected :class:`DaskEngine`.
@@ -98,7 +99,7 @@ def open_engine(engine: str | None = None, cluster: str | None = None,
     if name == "local":
         yield None
         return
-    dask_engine = DaskEngine.connect(address, workers)
+    dask_engine = DaskEngine.connect(address, workers, timeout_s)
     try:
         out = echo if echo is not None else sys.stderr
         print(f"workbench: {dask_engine.describe()}; dashboard: {dask_engine.dashboard()}",
@@ -116,7 +117,8 @@ class DaskEngine:
         self._cluster = cluster  # a LocalCluster this engine started (closed with it)
 
     @classmethod
-    def connect(cls, address: str | None, workers: int | None = None) -> DaskEngine:
+    def connect(cls, address: str | None, workers: int | None = None,
+                timeout_s: float = CONNECT_TIMEOUT_S) -> DaskEngine:
         """Connect to the scheduler at ``address``, or start a ``LocalCluster`` (loopback only)."""
         from distributed import Client, LocalCluster
 
@@ -127,12 +129,13 @@ class DaskEngine:
                                    threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address="127.0.0.1:0",
                                    silence_logs=logging.WARNING)
-            return cls(Client(cluster, timeout=CONNECT_TIMEOUT_S), cluster)
+            return cls(Client(cluster, timeout=timeout_s), cluster)
         try:
-            client = Client(address, timeout=CONNECT_TIMEOUT_S)
+            client = Client(address, timeout=timeout_s)
         except OSError as error:
             raise ClusterError(
-                f"no Dask scheduler answers at {address} ({error}); start one with "
+                f"no Dask scheduler answers at {address} after {timeout_s:.0f} s ({error}); "
+                "start one with "
                 "`dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`, or "
                 "drop --cluster / WORKBENCH_DASK to use this machine's process pool") from None
         return cls(client)
