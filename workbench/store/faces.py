@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from workbench.store.case import Case, _now
 from workbench.types import Faces
@@ -121,45 +120,81 @@ def load_faces(case: Case, evidence_ids: Sequence[str] | None = None,
     if embedding_key is not None:
         where.append("embedding_key = ?")
         params.append(embedding_key)
-    sql = "SELECT * FROM faces" + (f" WHERE {' AND '.join(where)}" if where else "") + \
-        " ORDER BY evidence_id, idx"
+    sql = (f"SELECT {_FACE_COLUMNS}, cluster_id, track_id, attributes, embedding, landmarks "
+           "FROM faces"
+           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY evidence_id, idx")
     rows = case.db.execute(sql, params).fetchall()
     if not rows:
         return Faces.empty(embedding_key=embedding_key or "")
-    return _to_faces(rows, embedding_key or "")
-
-
-def _to_faces(rows: list[Any], embedding_key: str) -> Faces:
-    attributes = [json.loads(r["attributes"]) for r in rows]
+    table = list(zip(*rows, strict=True))
+    attributes = [json.loads(a) for a in table[_N_FACE + 2]]
     names = sorted({k for a in attributes for k in a})
-    data: dict[str, np.ndarray] = {
-        "face_id": np.array([r["id"] for r in rows], dtype=object),
-        "cluster_id": np.array([r["cluster_id"] for r in rows], dtype=object),
-        "track_id": np.array([r["track_id"] for r in rows], dtype=object),
-    }
-    for name in names:
-        values = [a.get(name) for a in attributes]
-        if all(v is None or isinstance(v, (int, float)) for v in values) and \
-                not all(isinstance(v, bool) for v in values if v is not None):
-            data[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float32)
-        else:
-            data[name] = np.array(values, dtype=object)
-    embeddings = [r["embedding"] for r in rows]
-    embedding = None
-    if all(e is not None for e in embeddings):
-        embedding = np.stack([np.frombuffer(e, dtype="<f4") for e in embeddings])
-    marks = [r["landmarks"] for r in rows]
-    landmarks = None
-    if all(m is not None for m in marks) and len({len(m) for m in marks}) == 1:
-        landmarks = np.stack([np.frombuffer(m, dtype="<f4").reshape(-1, 2) for m in marks])
-    run_ids = {r["run_id"] for r in rows}
+    columns = {name: tuple(a.get(name) for a in attributes) for name in names}
+    return _decode(table, columns, own={"cluster_id": table[_N_FACE], "track_id":
+                                        table[_N_FACE + 1]},
+                   embeddings=table[_N_FACE + 3], landmarks=table[_N_FACE + 4],
+                   embedding_key=embedding_key or "")
+
+
+# What every read of the faces table selects first, in this order (see _decode).
+_FACE_COLUMNS = "id, evidence_id, x1, y1, x2, y2, confidence, run_id"
+_N_FACE = 8
+
+
+def _column(values: Sequence[Any]) -> np.ndarray | None:
+    """One attribute column as the store gives it back (the one rule for every reader).
+
+    Numbers as float64 (None -> NaN; the rules compare and scale them at this precision),
+    anything else (words, booleans, lists) as a 1-D object array; None when no face has
+    the attribute.
+    """
+    kinds = set(map(type, values)) - {type(None)}
+    if not kinds:
+        return None
+    if kinds <= {int, float, bool} and kinds != {bool}:
+        return np.array(values, dtype=np.float64)  # numpy reads None as NaN
+    column = np.array(values, dtype=object)
+    if column.ndim != 1:  # equal-length lists would have become a 2-D array
+        column = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):
+            column[i] = value
+    return column
+
+
+def _vectors(blobs: Sequence[bytes | None], shape: tuple[int, ...]) -> np.ndarray | None:
+    """Little-endian float32 BLOBs stacked, or None unless every face has one of a size."""
+    if not blobs or any(b is None for b in blobs) or len({len(b) for b in blobs}) != 1:
+        return None
+    return np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), *shape).copy()
+
+
+def _decode(table: list[tuple[Any, ...]], columns: dict[str, Sequence[Any]],
+            own: dict[str, Sequence[Any]] | None = None,
+            embeddings: Sequence[bytes | None] | None = None,
+            landmarks: Sequence[bytes | None] | None = None, embedding_key: str = "") -> Faces:
+    """The one decoder of stored faces: the columns of :data:`_FACE_COLUMNS` (as a list of
+    column tuples), attribute columns by name, and optionally the embedding and landmark
+    BLOBs, as one :class:`Faces`.
+
+    ``data`` holds ``face_id``, the table's ``own`` columns as read (``cluster_id``,
+    ``track_id``: kept even while empty) and each attribute that at least one face has
+    (:func:`_column`); ``run_id`` is set when one run made every face.
+    """
+    data: dict[str, np.ndarray] = {"face_id": np.array(table[0], dtype=object)}
+    data.update({k: np.array(v, dtype=object) for k, v in (own or {}).items()})
+    for name, values in columns.items():
+        column = _column(values)
+        if column is not None:
+            data[name] = column
+    embedding = None if embeddings is None else _vectors(embeddings, (-1,))
+    marks = None if landmarks is None else _vectors(landmarks, (-1, 2))
+    run_ids = set(table[7])
     return Faces(
-        evidence_id=np.array([r["evidence_id"] for r in rows], dtype=object),
-        xyxy=np.array([[r["x1"], r["y1"], r["x2"], r["y2"]] for r in rows], dtype=np.float32),
-        confidence=np.array([r["confidence"] for r in rows], dtype=np.float32),
-        landmarks=landmarks, embedding=embedding,
-        embedding_key=embedding_key if embedding is not None else embedding_key,
-        data=data, run_id=run_ids.pop() if len(run_ids) == 1 else "",
+        evidence_id=np.array(table[1], dtype=object),
+        xyxy=np.column_stack([np.array(table[i], dtype=np.float32) for i in (2, 3, 4, 5)]),
+        confidence=np.array(table[6], dtype=np.float32),
+        landmarks=marks, embedding=embedding, embedding_key=embedding_key, data=data,
+        run_id=run_ids.pop() if len(run_ids) == 1 and None not in run_ids else "",
     )
 
 
@@ -268,68 +303,32 @@ def age_estimates(case: Case) -> Any:
 def load_rule_faces(case: Case, columns: Iterable[str] | None = None) -> Faces:
     """The case's faces with the attributes the rules test, as one :class:`Faces`.
 
-    Unlike :func:`load_faces` it reads no embeddings or landmarks, keeps every embedding
-    key, and gives numbers as float64 (None -> NaN), words as objects; ``face_id`` is the
-    store's face id.
+    Unlike :func:`load_faces` it reads no embeddings or landmarks and keeps every embedding
+    key; both decode through :func:`_decode`, so columns have the same types.
 
     Args:
         case: an open case.
-        columns: the attributes to read (what the rules test); None reads every scalar
-            attribute. Naming them lets SQLite extract them from the JSON column itself,
-            which is several times faster than parsing every row in Python.
+        columns: the attributes to read (what the rules test); None reads every attribute.
+            Naming them lets SQLite extract them from the JSON column itself, which is
+            several times faster than parsing every row in Python.
     """
     if columns is None:
-        return _rule_faces_all_attributes(case)
+        rows = case.db.execute(f"SELECT {_FACE_COLUMNS}, attributes FROM faces "
+                               "ORDER BY evidence_id, idx").fetchall()
+        if not rows:
+            return Faces.empty()
+        table = list(zip(*rows, strict=True))
+        attributes = [json.loads(a) for a in table[_N_FACE]]
+        names = sorted({k for a in attributes for k in a})
+        return _decode(table, {n: tuple(a.get(n) for a in attributes) for n in names})
     names = sorted(set(columns))
-    select = ", ".join(["id", "evidence_id", "x1", "y1", "x2", "y2", "confidence", "run_id"]
-                       + ["json_extract(attributes, ?)"] * len(names))
+    select = ", ".join([_FACE_COLUMNS] + ["json_extract(attributes, ?)"] * len(names))
     rows = case.db.execute(f"SELECT {select} FROM faces ORDER BY evidence_id, idx",
                            [f'$."{n}"' for n in names]).fetchall()
     if not rows:
         return Faces.empty()
     table = list(zip(*rows, strict=True))
-    data = {name: _rule_column(table[8 + i]) for i, name in enumerate(names)}
-    data = {k: v for k, v in data.items() if v is not None}
-    return _rule_faces(table, data)
-
-
-def _rule_column(values: tuple[Any, ...]) -> np.ndarray | None:
-    """Numbers as float (None -> NaN), words as objects; None if the attribute is absent."""
-    if all(v is None for v in values):
-        return None
-    if any(isinstance(v, str) for v in values):
-        return np.array(values, dtype=object)
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-
-def _rule_faces(table: list[tuple[Any, ...]], data: dict[str, np.ndarray]) -> Faces:
-    data["face_id"] = np.array(table[0], dtype=object)
-    run_ids = set(table[7])
-    return Faces(
-        evidence_id=np.array(table[1], dtype=object),
-        xyxy=np.column_stack([np.array(table[i], dtype=np.float32) for i in (2, 3, 4, 5)]),
-        confidence=np.array([c or 0.0 for c in table[6]], dtype=np.float32),
-        data=data, run_id=run_ids.pop() if len(run_ids) == 1 and None not in run_ids else "",
-    )
-
-
-def _rule_faces_all_attributes(case: Case) -> Faces:
-    rows = case.db.execute(
-        "SELECT id, evidence_id, x1, y1, x2, y2, confidence, run_id, attributes FROM faces "
-        "ORDER BY evidence_id, idx").fetchall()
-    if not rows:
-        return Faces.empty()
-    table = list(zip(*rows, strict=True))
-    attributes = pd.DataFrame.from_records([json.loads(a) for a in table[8]])
-    data: dict[str, np.ndarray] = {}
-    for name in attributes.columns:
-        values = tuple(attributes[name].where(attributes[name].notna(), None))
-        if any(isinstance(v, (list, dict)) for v in values):
-            continue  # vectors (e.g. an embedding) are not rule inputs
-        column = _rule_column(values)
-        if column is not None:
-            data[name] = column
-    return _rule_faces(table, data)
+    return _decode(table, {name: table[_N_FACE + i] for i, name in enumerate(names)})
 
 
 def embedding_keys(case: Case) -> list[str]:
