@@ -36,6 +36,7 @@ system-deps: exiftool ## Debian packages: Chromium (browser tests, PDF), poppler
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -83,10 +83,14 @@ class FrameKeeper:
         self.relative = Path("derived") / STREAMS_DIR / run_id
         self.folder = case.path / self.relative
         self.stream_id = ""
-        self.kept = 0
         self.segments: list[dict[str, Any]] = []
         self._frames: list[dict[str, Any]] = []
         self._previous = ""
+
+    @property
+    def kept(self) -> int:
+        """Frames kept so far (one list append per frame, so a signal never splits it)."""
+        return sum(s["frames"] for s in self.segments) + len(self._frames)
 
     @property
     def segment_index(self) -> int:
@@ -144,13 +148,11 @@ class FrameKeeper:
         self._frames.append({"sha256": hashes["sha256"], "time_s": frame.time_s,
                              "received_at": captured, "sample": frame.sample,
                              "path": str(relative)})
-        self.kept += 1
         return KeptFrame(hashes["sha256"], str(relative), rgb, data)
 
     def forget(self, kept: KeptFrame) -> None:
         """Undo :meth:`keep` for a frame whose evidence row was rolled back."""
         self._frames = [f for f in self._frames if f["path"] != kept.path]
-        self.kept -= 1
         (self.case.path / kept.path).unlink(missing_ok=True)
 
     def close_segment(self) -> dict[str, Any] | None:

@@ -220,6 +220,10 @@ class _Watch:
             finally:
                 reader.stop()
                 self._count(reader, start)
+                # A signal may land between taking a frame and finishing it: what was kept
+                # is what was analysed, every other sampled frame counts as dropped.
+                status.analysed = self.keeper.kept
+                status.dropped = status.sampled - status.analysed
                 self.keeper.close_segment()
                 status.segments = len(self.keeper.segments)
                 status.state = "stopped"

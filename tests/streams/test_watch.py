@@ -1,0 +1,97 @@
+"""A file played live into a case: counts add up, frames kept and hashed, one hit per track."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from workbench.review.queue import queue_items
+from workbench.store.faces import load_faces
+from workbench.streams.reader import ReaderSettings
+from workbench.streams.watch import WatchSettings, watch
+
+from .helpers import box_analyzer
+
+
+def _frames(case):
+    return case.evidence("video_frame")
+
+
+def test_watch_keeps_frames_tracks_faces_and_hits_once_per_track(new_case, clip, rules_file):
+    settings = WatchSettings(reader=ReaderSettings(fps=5, realtime=False, buffer=100),
+                             rules=str(rules_file), segment_s=1.0)
+    status = watch(new_case, str(clip), settings, box_analyzer())
+
+    # every frame accounted for
+    assert status.received == 30
+    assert status.received == status.skipped + status.analysed + status.dropped
+    assert status.sampled == status.analysed + status.dropped == 15 and status.dropped == 0
+    # every analysed frame kept as hashed evidence under derived/, child of the stream item
+    frames = _frames(new_case)
+    assert len(frames) == status.kept == status.analysed
+    stream = new_case.evidence("video")
+    assert len(stream) == 1 and stream.iloc[0]["format"] == "STREAM"
+    assert set(frames["parent_id"]) == {stream.iloc[0]["sha256"]}
+    for row in frames.itertuples():
+        data = (new_case.path / row.derived_path).read_bytes()
+        assert row.derived_path.startswith("derived/streams/")
+        assert hashlib.sha256(data).hexdigest() == row.sha256
+    assert sorted(frames["frame_time_s"]) == pytest.approx([0.2 * i for i in range(15)])
+    # segments: manifests whose SHA-256 the audit chain holds, covering every kept frame
+    audits = new_case.query("SELECT target, detail FROM audit WHERE action='stream.segment'")
+    listed = []
+    for target, detail in audits.itertuples(index=False):
+        detail = json.loads(detail)
+        data = (new_case.path / detail["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == target
+        listed += [f["sha256"] for f in json.loads(data)["frames"]]
+    assert len(audits) == status.segments == 3
+    assert sorted(listed) == sorted(frames["sha256"])
+    assert new_case.audit_verify().ok
+    # two squares, two tracks; the frightened-minor rule fires once, on the upper square's
+    faces = load_faces(new_case)
+    assert len(faces) == 30 and len(set(faces.data["track_id"])) == 2 == status.tracks
+    hits = new_case.hits("criterion")
+    assert len(hits) == 1 == status.hits and hits.iloc[0]["source"] == "frightened_minor"
+    face = hits.iloc[0]["face_id"]
+    upper = faces.xyxy[list(faces.data["face_id"]).index(face)]
+    assert upper[1] < 60 and hits.iloc[0]["evidence_id"] in set(frames["sha256"])
+    assert [item.rule for item in queue_items(new_case)] == ["frightened_minor"]
+    # the run: source and times recorded, done, summary consistent
+    run = new_case.runs().iloc[-1]
+    params, status_row = json.loads(run["params"]), run["status"]
+    assert run["kind"] == "watch" and status_row == "done" and params["source"] == str(clip)
+    assert status.stopped_by == "end of file" and status.first_frame_at <= status.last_frame_at
+
+
+def test_stop_event_and_max_frames_end_the_watch(new_case, clip, rules_file):
+    settings = WatchSettings(reader=ReaderSettings(fps=0, realtime=True), max_frames=5,
+                             rules=str(rules_file))
+    status = watch(new_case, str(clip), settings, box_analyzer())
+    assert status.analysed == 5 and status.stopped_by == "max frames reached"
+    assert status.sampled == status.analysed + status.dropped
+    assert len(_frames(new_case)) == 5
+
+
+def test_hits_go_to_the_alert_channels_once(new_case, clip, rules_file, tmp_path, smtp_server,
+                                            webhook):
+    port, inbox = smtp_server
+    url, received = webhook
+    alerts = tmp_path / "alerts.json"
+    alerts.write_text(json.dumps({
+        "email": {"host": "127.0.0.1", "port": port, "recipients": ["duty@agency.example"]},
+        "webhook": {"url": url}}))
+    settings = WatchSettings(reader=ReaderSettings(fps=5, realtime=False, buffer=100),
+                             rules=str(rules_file), alerts=str(alerts))
+    status = watch(new_case, str(clip), settings, box_analyzer())
+    assert status.hits == 1 and status.alerts == 1
+    assert len(received) == 1 and len(inbox.messages) == 1
+    payload = received[0]
+    assert payload["type"] == "workbench.stream_hit" and payload["rule"] == "frightened_minor"
+    assert payload["face"]["crop_blurred"] is True and payload["face"]["crop_jpeg_base64"]
+    assert payload["frame"]["evidence_id"] == new_case.hits().iloc[0]["evidence_id"]
+    assert "frightened_minor" in inbox.messages[0]["Subject"]
+    logged = new_case.query("SELECT detail FROM audit WHERE action='stream.alert'")
+    assert json.loads(logged.iloc[0]["detail"])["channels"] == {"email": "sent", "webhook": "sent"}
