@@ -27,11 +27,13 @@ from workbench.ingest import exiftool_reader
 from workbench.ingest.external import close_reader
 from workbench.ingest.hashlists import HashMatcher, import_hash_list
 from workbench.ingest.images import DEFAULT_MAX_PIXELS
+from workbench.ingest.records import evidence_from_record
 from workbench.ingest.sources import Item, ZipLimits, expand_sources
 from workbench.ingest.video import FrameSampling
 from workbench.ingest.worker import WorkerSettings, process_batch
 from workbench.parallel import process_pool, stop_on_signals
 from workbench.progress import progress_bar
+from workbench.store import evidence as store_evidence
 from workbench.store.case import Seen, display_path
 from workbench.types import Run
 
@@ -285,6 +287,7 @@ def _store_all(case: Case, results: Iterator[dict[str, Any]], matcher: HashMatch
 def _write(case: Case, batch: list[dict[str, Any]], matcher: HashMatcher, run_id: str,
            report: IngestReport, seen: dict[str, Seen]) -> None:
     """Write a batch of files; each file's rows all land in the same transaction."""
+    name = case.name
     with case.transaction():
         for result in batch:
             item: Item = result["item"]
@@ -303,9 +306,10 @@ def _write(case: Case, batch: list[dict[str, Any]], matcher: HashMatcher, run_id
                 record = dict(record)
                 path = record.pop("_path", item.path)
                 is_file = index == 0
-                new = case.add_evidence(record, path, size=item.size if is_file else None,
-                                        mtime_ns=item.mtime_ns if is_file else None,
-                                        run_id=run_id)
+                new = store_evidence.add(case, evidence_from_record(record, name, (path,)), path,
+                                         size=item.size if is_file else None,
+                                         mtime_ns=item.mtime_ns if is_file else None,
+                                         run_id=run_id)
                 if is_file:
                     report.bytes += int(record.get("bytes") or 0)
                     if new:

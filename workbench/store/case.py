@@ -38,6 +38,11 @@ EVIDENCE_EXPORT_COLUMNS = (
     "bytes", "parent_id", "frame_time_s", "status", "problems",
 )
 
+# Columns of the evidence table that an Evidence carries in its metadata (with "problems").
+METADATA_COLUMNS = ("width", "height", "format", "bytes", "make", "model", "serial",
+                    "software", "orientation", "parent_id", "frame_time_s", "derived_path",
+                    "alt", "status")
+
 # pandas turns integer columns with NULLs into floats; the export turns them back.
 _INTEGER_COLUMNS = ("pdq_quality", "width", "height", "bytes")
 
@@ -355,9 +360,11 @@ class Case:
         self, record: Mapping[str, Any], path: str, size: int | None = None,
         mtime_ns: int | None = None, run_id: str | None = None,
     ) -> bool:
-        """Store one item (once per SHA-256) and the path it was found at.
+        """Store one item's row (once per SHA-256) and the path it was found at.
 
-        Call inside :meth:`transaction` when adding several items atomically.
+        The row writer under :func:`workbench.store.evidence.add`, which is how evidence
+        enters the case (as an :class:`Evidence`); a plain row here is for synthetic cases
+        and tests. Call inside :meth:`transaction` when adding several items atomically.
         Returns True if the content was new to the case.
         """
         columns = {k: v for k, v in record.items() if k != "id"}
@@ -486,8 +493,7 @@ class Case:
     def _to_evidence(self, row: sqlite3.Row) -> Evidence:
         keys = row.keys()
         metadata = json.loads(row["metadata"])
-        for key in ("width", "height", "format", "bytes", "make", "model", "serial", "software",
-                    "orientation", "parent_id", "frame_time_s", "derived_path", "alt", "status"):
+        for key in METADATA_COLUMNS:
             if key in keys and row[key] is not None:
                 metadata[key] = row[key]
         metadata["problems"] = json.loads(row["problems"])

@@ -1,4 +1,5 @@
-"""Queries of the ``evidence`` table beyond :class:`Case`'s own (which adds and reads items).
+"""Evidence into the case (:func:`add`, an :class:`~workbench.types.Evidence` in) and the
+queries of the ``evidence`` table beyond :class:`Case`'s own.
 
 Each function is one query a domain needs, kept here so the case database is queried only
 inside ``workbench.store``.
@@ -10,7 +11,43 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.store.case import Case
+from workbench.store.case import METADATA_COLUMNS, Case
+from workbench.types import Evidence
+
+# The capture time exactly as the source wrote it, when ``captured_at.isoformat()`` would
+# write it differently (".12" seconds, a date no datetime holds): kept in the metadata of an
+# Evidence on its way in, written to the ``captured_at`` column, never to the JSON.
+CAPTURED_AT_TEXT = "captured_at_text"
+
+
+def add(case: Case, evidence: Evidence, path: str, size: int | None = None,
+        mtime_ns: int | None = None, run_id: str | None = None) -> bool:
+    """Store one item (once per SHA-256) and the path it was found at.
+
+    Call inside ``case.transaction()`` when adding several items atomically.
+    Returns True if the content was new to the case.
+    """
+    return case.add_evidence(evidence_row(evidence), path, size=size, mtime_ns=mtime_ns,
+                             run_id=run_id)
+
+
+def evidence_row(evidence: Evidence) -> dict[str, Any]:
+    """The ``evidence`` table's columns for ``evidence`` (the inverse of reading one back):
+    hashes and location to their columns, the table's own columns out of the metadata."""
+    metadata = dict(evidence.metadata)
+    text = metadata.pop(CAPTURED_AT_TEXT, None)
+    captured = evidence.captured_at.isoformat() if evidence.captured_at else None
+    lat, lon = evidence.location if evidence.location is not None else (None, None)
+    row: dict[str, Any] = {
+        "id": evidence.id, "kind": evidence.kind,
+        **{k: evidence.hashes.get(k) for k in ("md5", "sha1", "pdq", "pdq_quality")},
+        "captured_at": text or captured, "lat": lat, "lon": lon,
+        **{k: metadata.pop(k, None) for k in METADATA_COLUMNS},
+        "problems": list(metadata.pop("problems", None) or []),
+    }
+    row["metadata"] = metadata
+    # absent, not NULL: the table's defaults (status 'ok') apply as they do for any row
+    return {k: v for k, v in row.items() if v is not None}
 
 
 def image_ids(case: Case) -> list[str]:
