@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -255,12 +255,13 @@ def hit_for(candidate: Candidate, query: FaceQuery, registry: Registry, run_id: 
     who = Condition("candidate", candidate.record.id, True,
                     f"{candidate.record.name} ({candidate.record.source}) "
                     f"{candidate.record.case_url}".strip())
-    return Hit(
+    hit = Hit(
         evidence_id=query.evidence_id, kind=HIT_KIND, source=f"registry:{registry.location}",
         score=float(np.clip(candidate.similarity, 0.0, 1.0)),
         conditions=(who, *candidate.conditions), run_id=run_id, face_id=query.face_id,
         version=query.embedding_key,
     )
+    return replace(hit, id=hit_id(hit))  # its one id: the id it is stored under
 
 
 def hit_id(hit: Hit) -> str:
