@@ -32,7 +32,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from workbench import settings as wb_settings
 from workbench.errors import WorkbenchError
@@ -46,10 +46,15 @@ if TYPE_CHECKING:
     from workbench.ingest.worker import WorkerSettings
     from workbench.types import Faces
 
+T = TypeVar("T")
 ENGINES = ("local", "dask")
 # Tasks queued on the cluster per worker thread: enough to keep every worker busy while
 # results travel back, few enough that an interruption drops little queued work.
 IN_FLIGHT_PER_THREAD = 3
+# Images per analysis task: the scheduler and the client spend a few milliseconds on every
+# task (benchmarks/scale.py), so a task carries several images; small enough that a lost
+# worker costs little and the last tasks still spread over the workers.
+ANALYZE_BATCH = 8
 # Seconds to wait for a scheduler (or a LocalCluster's workers) to answer.
 CONNECT_TIMEOUT_S = 30
 
@@ -219,14 +224,13 @@ class DaskEngine:
                        ) -> Iterator[dict[str, Any]]:
         """The ingest's worker results (``process_batch``), one dict per file."""
         from workbench.distributed.tasks import IngestTools
-        from workbench.ingest.pipeline import _batches
         from workbench.ingest.worker import process_batch
 
         self.wait_for_workers()
         self.client.register_plugin(IngestTools(), name=IngestTools.name)
         # largest files first, as the pool does, so no worker is left alone with a video
         todo = sorted(todo, key=lambda item: -(item.size or 0))
-        chunks = _batches(todo, batch, self.threads())
+        chunks = batches(todo, batch, self.threads())
         keys = [_key("ingest", settings.case_dir,
                      *(f"{i.path}\0{i.size}\0{i.mtime_ns}" for i in chunk)) for chunk in chunks]
 
@@ -240,7 +244,7 @@ class DaskEngine:
     def analyze_results(self, tasks: list[Task], settings: FaceSettings, run_id: str
                         ) -> Iterator[tuple[str, Faces | None, str | None]]:
         """``(evidence id, faces or None, error or None)`` per task, in completion order."""
-        from workbench.distributed.tasks import FaceModels, analyze_one
+        from workbench.distributed.tasks import FaceModels, analyze_batch
         from workbench.faces.engine import FaceEngine
 
         self.wait_for_workers()
@@ -248,12 +252,23 @@ class DaskEngine:
         # waits until every connected worker has its models (later workers load in setup)
         self.client.register_plugin(plugin, name=plugin.name)
         signature = FaceEngine(settings).signature()
-        keys = [_key("analyze", signature, task.evidence_id) for task in tasks]
+        chunks = batches(tasks, ANALYZE_BATCH, self.threads())
+        keys = [_key("analyze", signature, *(task.evidence_id for task in chunk))
+                for chunk in chunks]
 
-        def lost(task: Task, reason: str) -> tuple[str, None, str]:
-            return task.evidence_id, None, f"analysis failed: {reason}"
+        def lost(chunk: list[Task], reason: str) -> list[tuple[str, None, str]]:
+            return [(task.evidence_id, None, f"analysis failed: {reason}") for task in chunk]
 
-        yield from self.run(analyze_one, tasks, keys, settings, run_id, on_lost=lost)
+        for results in self.run(analyze_batch, chunks, keys, settings, run_id, on_lost=lost):
+            yield from results
+
+
+def batches(items: list[T], size: int, threads: int) -> list[list[T]]:
+    """Consecutive items in batches of ``size``, smaller when there are few items, so every
+    worker thread gets about four batches and none is left alone at the end (the same
+    sizing as the local ingest's batches)."""
+    size = max(1, min(size, len(items) // (threads * 4) or 1))
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _key(kind: str, *parts: str) -> str:
