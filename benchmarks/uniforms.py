@@ -72,8 +72,12 @@ def drawn_set(n_attributes: int, n_queries: int, seed: int) -> dict[str, Any]:
     source = FaceSource(face_paths(SHARED))
     schools = load_registry(None)
     out: dict[str, Any] = {}
-    for name, observer, file in (("face", observe, "uniforms_queries.json"),
-                                 ("body", BodyObserver(), "uniforms_queries_body.json")):
+    from workbench.uniforms.extract import METHOD as FACE_METHOD
+    from workbench.uniforms.reader import METHOD as BODY_METHOD
+
+    for name, observer, file, method in (
+            ("face", observe, "uniforms_queries.json", FACE_METHOD),
+            ("body", BodyObserver(), "uniforms_queries_body.json", BODY_METHOD)):
         result: dict[str, Any] = {}
         if n_attributes:
             attrs = evaluate_attributes(source, n_attributes, seed, observer=observer)
@@ -86,12 +90,14 @@ def drawn_set(n_attributes: int, n_queries: int, seed: int) -> dict[str, Any]:
             queries, meta = None, {}
             if path.is_file():
                 queries, meta = load_queries(path)
-                if meta.get("seed") != seed + 1 or meta.get("n") != n_queries:
-                    queries = None
+                if (meta.get("seed") != seed + 1 or meta.get("n") != n_queries
+                        or meta.get("method") != method):
+                    queries = None      # drawn with other settings or read by another reader
             if queries is None:
                 queries, skipped = draw_queries(source, schools, n_queries, seed=seed + 1,
                                                 observer=observer)
-                meta = {"seed": seed + 1, "n": n_queries, "skipped": skipped, "reader": name}
+                meta = {"seed": seed + 1, "n": n_queries, "skipped": skipped, "reader": name,
+                        "method": method}
                 save_queries(queries, path, meta)
             result["search"] = evaluate_search(source, schools, n_queries, queries=queries)
             result["search"]["skipped"] = meta.get("skipped", 0)

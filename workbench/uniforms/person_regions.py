@@ -43,6 +43,8 @@ MIN_PIXELS = 12
 VISIBLE = 0.5
 # Head removal: face box grown sideways and upward (hair), a little down (beard, chin).
 HEAD_GROW = (0.2, 0.6, 0.08)  # sides, top, bottom (shares of the face size)
+# Without a pose, the collar is taken to begin this many face widths below the chin.
+FACE_NECK = 0.2
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class PersonRegions:
     body: np.ndarray
     # the tie's centre line (narrower than the tie region): where a tie, if worn, must be
     tie_core: np.ndarray | None = None
+    # the body front for the row-by-row reading (workbench.uniforms.front): origin on the
+    # chin's line, u across, v down, the face width in pixels, the neckline (face widths)
+    front: tuple[np.ndarray, np.ndarray, np.ndarray, float, float] | None = None
 
 
 def _frame(pose: Pose, face_centre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -120,14 +125,11 @@ def neckline(origin: np.ndarray, u: np.ndarray, v: np.ndarray, width: float, sta
     return None
 
 
-def pose_polygons(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
-                  skin: np.ndarray | None = None, body: np.ndarray | None = None
-                  ) -> dict[str, list[np.ndarray]]:
-    """Image-space polygons of every item for one pose (before masking).
-
-    With ``skin`` and ``body`` maps the layout starts at the neckline found below the
-    chin (necks differ in length, beards and collars hide them); without, just under it.
-    """
+def front_axes(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
+               skin: np.ndarray | None = None, body: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """(origin, u, v, shoulder width, top) of the body front: the origin on the chin's
+    line across the shoulders, ``top`` the neckline in shoulder widths along ``v``."""
     x1, y1, x2, y2 = (float(t) for t in face_box)
     origin, u, v, sw = _frame(pose, np.array([(x1 + x2) / 2, (y1 + y2) / 2]))
     # The centre line runs under the chin: a turned torso moves the shoulder midpoint,
@@ -138,6 +140,18 @@ def pose_polygons(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
     if skin is not None and body is not None:
         found = neckline(origin, u, v, sw, top, skin, body)
         top = found if found is not None else top
+    return origin, u, v, sw, top
+
+
+def pose_polygons(pose: Pose, face_box: np.ndarray, chin: tuple[float, float],
+                  skin: np.ndarray | None = None, body: np.ndarray | None = None
+                  ) -> dict[str, list[np.ndarray]]:
+    """Image-space polygons of every item for one pose (before masking).
+
+    With ``skin`` and ``body`` maps the layout starts at the neckline found below the
+    chin (necks differ in length, beards and collars hide them); without, just under it.
+    """
+    origin, u, v, sw, top = front_axes(pose, face_box, chin, skin, body)
     r = lambda u0, u1, v0, v1: _rect(origin, u, v, sw, u0, u1, v0, v1)  # noqa: E731
     vee = lambda side: np.array([origin + sw * (a * u + b * v) for a, b in  # noqa: E731
                                  ((side * 0.05, top), (side * 0.16, top),
@@ -248,15 +262,21 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
         body = np.ones(shape, bool)
     for box in [face_box, *(others or [])]:
         body &= ~head_mask(box, shape)
+    fw = float(anchor.width)
     if pose_usable(pose, shape) and not unmasked:
         assert pose is not None
         polygons = pose_polygons(pose, face_box, anchor.chin, skin, body)
         method = "pose"
+        origin, u, v, sw, top = front_axes(pose, face_box, anchor.chin, skin, body)
+        front = (origin, u, v, fw, top * sw / max(fw, 1e-6))
     else:
         from workbench.uniforms.regions import item_polygons
 
         polygons = {item: item_polygons(anchor, item) for item in ITEMS}
         method = "face-unmasked" if unmasked else "face"
+        c, s_ = np.cos(anchor.roll), np.sin(anchor.roll)
+        front = (np.asarray(anchor.chin, np.float64), np.array([c, s_]), np.array([-s_, c]),
+                 fw, FACE_NECK)
     if method == "pose":
         # The lower garment is placed by face geometry clipped by the mask: hips found on
         # a seated or cut-off body wander, and no real photo here is labelled for it.
@@ -283,7 +303,7 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
         regions[item] = Region(item=item, mask=cut, visible_fraction=visible,
                                min_visible=0.05 if method == "pose" else 0.3)
     return PersonRegions(regions=regions, method=method, polygons=polygons, body=body,
-                         tie_core=tie_core)
+                         tie_core=tie_core, front=front)
 
 
 def face_layout(anchor: FaceAnchor, shape: tuple[int, int]) -> dict[str, Region]:

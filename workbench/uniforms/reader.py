@@ -15,6 +15,7 @@ Entry points: :func:`read_person` (one face, body models already run) and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -30,6 +31,7 @@ from workbench.uniforms.attributes import (
     _skin_sample,
 )
 from workbench.uniforms.body import BodyModels, Pose
+from workbench.uniforms.front import read_front
 from workbench.uniforms.palette import (
     alternatives,
     balanced_lab,
@@ -39,9 +41,12 @@ from workbench.uniforms.palette import (
 )
 from workbench.uniforms.pattern import PatternSettings, classify_pattern, largest_rectangle
 from workbench.uniforms.person_regions import PersonRegions, padding_mask, person_regions
+from workbench.uniforms.presence import PresenceModel, load_models
 from workbench.uniforms.regions import ITEMS, anchor_from_face
 
-METHOD = "body-regions-v1"   # mask + pose regions, white balance, uniform-first decision
+# mask + pose regions, white balance, uniform-first decision; v2: tie searched row by row
+# with a fitted presence model, collar's lightest fabric under a jacket, torso-missing mask
+METHOD = "body-regions-v2"
 # Prior odds of the uniform decision and the weight of each cue (log-odds), set on the
 # fit split of tests/data/uniforms_real (never the check split).
 UNIFORM_PRIOR = -1.6
@@ -58,6 +63,12 @@ MIN_PATTERN_SIDE = 14
 SAME_FABRIC_DE = 12.0
 LIT = 0.7
 SKIN_TOL = 14.0
+# The band below the neckline read row by row for the tie (face widths).
+FRONT_DEPTH = 0.8
+# Whole torso in view: share of each face-layout region inside the photo, and the most
+# of any region the mask may cover when it has missed the torso altogether.
+WHOLE_INSIDE = 0.85
+MASK_MISSED = 0.1
 
 
 @dataclass
@@ -163,9 +174,39 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
         cues["outer"] = _distinct(outer, shirt) * float(np.clip(
             (cues["v_not_outer"] - 0.15) / 0.35, 0, 1))
     cues["tie"] = float(np.clip((cues.get("strip_other", 0.0) - 0.3) / 0.3, 0, 1))
+    if shirt is not None and pr.front is not None:
+        origin, u, v, fw, top = pr.front
+        front = read_front(lab, pr.body & ~wide, origin, u, v, fw, (top, top + FRONT_DEPTH))
+        cues["front_tie"] = front.tie_score
+        cues["lapels"] = front.lapels
     if shirt is not None:
         cues["collar_cloth"] = 1.0 - shirt.skin_share
+        # the tie's presence from the fixed strip and the searched one (fitted model)
+        cues["p_tie"] = _presence_models()["tie"].probability(cues)
     return Layers(measures, cues)
+
+
+@lru_cache(maxsize=1)
+def _presence_models() -> dict[str, PresenceModel]:
+    return load_models()
+
+
+def _collar_first(m: _Measure) -> _Measure:
+    """Under an outer layer, the shirt is the lightest fabric of the collar's V.
+
+    The V also shows the lapels, the tie and the shadow under the chin; school shirts
+    (and the shirts of suits) are lighter than the jacket, jumper and tie over them, so
+    of the colours holding a fair share (>= 0.2) the lightest is named first.
+    """
+    if len(m.colours) < 2:
+        return m
+    cands = [c for c in m.colours if c.share >= 0.2]
+    light = max(cands, key=lambda c: c.lab[0])
+    if light is m.colours[0]:
+        return m
+    rest = [c for c in m.colours if c is not light]
+    return _Measure([light, *rest], np.array(light.lab), m.pattern, m.pattern_conf,
+                    m.skin_share, m.visible)
 
 
 def uniform_decision(layers: Layers) -> tuple[bool | None, float]:
@@ -223,7 +264,7 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
             coherent = measure.colours[0].share if measure.colours else 0.0
             p = float(np.clip((1 - measure.skin_share) * (0.4 + 0.6 * coherent), 0, 1))
         elif item == "tie":
-            p = 0.15 + 0.8 * cues.get("tie", 0.0)
+            p = cues["p_tie"]
         elif item == "blazer":
             p = 0.15 + 0.8 * cues["outer"] if "outer" in cues else 0.5
         elif item == "jumper":
@@ -238,6 +279,8 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
         else:   # lower garment: cloth rather than skin, one dominant colour
             top = measure.colours[0].share if measure.colours else 0.0
             p = float(np.clip(0.3 + 0.5 * top * (1 - measure.skin_share), 0, 1))
+        if item == "shirt" and cues.get("outer", 0.0) >= 0.5:
+            measure = _collar_first(measure)
         out[item] = _item(item, measure, p)
     for item, a in out.items():
         if a.present and a.colours and a.detail:
@@ -254,20 +297,25 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
 
 
 def whole_torso_in_view(anchor: Any, mask: np.ndarray, box: np.ndarray,
-                        inside: float = 0.9, on_person: float = 0.5) -> bool:
+                        inside: float = WHOLE_INSIDE, on_person: float = 0.5) -> bool:
     """True when every upper-body region of the face layout is in the photo and on the
-    person: the whole torso is shown, so the layered layout hung from the face applies."""
+    person: the whole torso is shown, so the layered layout hung from the face applies.
+
+    A mask that misses the whole torso below a face it does cover (under ``MASK_MISSED``
+    on every region: a drawn or unusual garment the person model does not take for a
+    body) says nothing about where the clothes are; the torso is then taken as shown.
+    """
     from workbench.uniforms.regions import clothing_regions
 
     body = mask >= 0.5
+    shares = []
     for item, region in clothing_regions(anchor, mask.shape[:2]).items():
         if item == "lower":
             continue
         if region.visible_fraction < inside or not region.mask.any():
             return False
-        if float(body[region.mask].mean()) < on_person:
-            return False
-    return True
+        shares.append(float(body[region.mask].mean()))
+    return min(shares) >= on_person or max(shares) < MASK_MISSED
 
 
 def _read_whole_torso(rgb: np.ndarray, box: np.ndarray, landmarks: np.ndarray | None,
