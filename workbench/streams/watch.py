@@ -122,18 +122,24 @@ class WatchStatus:
     last_frame_at: str | None = None
     frame_lags: list[float] = field(default_factory=list, repr=False)
     hit_lags: list[float] = field(default_factory=list, repr=False)
+    frame_seconds: list[float] = field(default_factory=list, repr=False)
     recent_hits: list[dict[str, Any]] = field(default_factory=list, repr=False)
     last_jpeg: bytes = field(default=b"", repr=False)
     last_boxes: list[list[float]] = field(default_factory=list, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """The counts, times and lag figures (no pixels), JSON-friendly."""
-        skip = {"frame_lags", "hit_lags", "recent_hits", "last_jpeg", "last_boxes"}
+        skip = {"frame_lags", "hit_lags", "frame_seconds", "recent_hits", "last_jpeg",
+                "last_boxes"}
         out = {k: v for k, v in self.__dict__.items() if k not in skip}
         out.update(lag_median_s=_percentile(self.frame_lags, 50),
                    lag_p95_s=_percentile(self.frame_lags, 95),
                    hit_lag_median_s=_percentile(self.hit_lags, 50),
-                   hit_lag_p95_s=_percentile(self.hit_lags, 95))
+                   hit_lag_p95_s=_percentile(self.hit_lags, 95),
+                   frame_s_median=_percentile(self.frame_seconds, 50),
+                   # what one frame costs (keep, analyse, store) sets the most fps it keeps up
+                   sustainable_fps=round(len(self.frame_seconds) / sum(self.frame_seconds), 3)
+                   if self.frame_seconds else None)
         return out
 
 
@@ -263,6 +269,7 @@ class _Watch:
     def _process(self, frame: Frame) -> None:
         st = self.status
         kept = None
+        began = time.monotonic()
         try:
             with self.case.transaction():
                 kept = self.keeper.keep(frame)
@@ -279,6 +286,7 @@ class _Watch:
         st.last_frame_at = frame.received_at.isoformat()
         st.lag_s = round(now - frame.received_mono, 3)
         st.frame_lags.append(st.lag_s)
+        st.frame_seconds.append(now - began)
         self._done.append(now)
         if len(self._done) > 1:
             st.rate_fps = round((len(self._done) - 1) / max(self._done[-1] - self._done[0], 1e-6),
