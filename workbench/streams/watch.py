@@ -126,11 +126,12 @@ class WatchStatus:
     recent_hits: list[dict[str, Any]] = field(default_factory=list, repr=False)
     last_jpeg: bytes = field(default=b"", repr=False)
     last_boxes: list[list[float]] = field(default_factory=list, repr=False)
+    last_width: int = 0
 
     def summary(self) -> dict[str, Any]:
         """The counts, times and lag figures (no pixels), JSON-friendly."""
         skip = {"frame_lags", "hit_lags", "frame_seconds", "recent_hits", "last_jpeg",
-                "last_boxes"}
+                "last_boxes", "last_width"}
         out = {k: v for k, v in self.__dict__.items() if k not in skip}
         out.update(lag_median_s=_percentile(self.frame_lags, 50),
                    lag_p95_s=_percentile(self.frame_lags, 95),
@@ -141,6 +142,11 @@ class WatchStatus:
                    sustainable_fps=round(len(self.frame_seconds) / sum(self.frame_seconds), 3)
                    if self.frame_seconds else None)
         return out
+
+
+def settings_for_fps(fps: float) -> WatchSettings:
+    """Default watch settings sampling ``fps`` frames a second (what the live widget uses)."""
+    return WatchSettings(reader=ReaderSettings(fps=fps))
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -292,6 +298,7 @@ class _Watch:
             st.rate_fps = round((len(self._done) - 1) / max(self._done[-1] - self._done[0], 1e-6),
                                 2)
         st.last_jpeg, st.last_boxes = kept.jpeg, np.asarray(faces.xyxy, float).tolist()
+        st.last_width = int(kept.rgb.shape[1])
         frame_info = {"evidence_id": kept.evidence_id, "path": kept.path,
                       "time_s": frame.time_s, "received_at": frame.received_at.isoformat(),
                       "source": self.source.shown}
