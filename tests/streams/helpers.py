@@ -98,3 +98,14 @@ def box_analyzer() -> Analyzer:
     """The ``--analyzer`` the CLI tests name (``tests.streams.helpers:box_analyzer``)."""
     return Analyzer(box_faces, models={"test": "white-square threshold"},
                     params={"threshold": 128}, signature="")
+
+
+def make_cuts(path: Path) -> Path:
+    """A 3 s clip of three plain colours, one second each: two scene changes."""
+    subprocess.run([
+        ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
+        *[arg for colour in ("red", "blue", "green")
+          for arg in ("-f", "lavfi", "-i", f"color=c={colour}:s=64x48:r=10:d=1")],
+        "-filter_complex", "[0][1][2]concat=n=3:v=1:a=0", "-c:v", "libx264", "-preset",
+        "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)
+    return path

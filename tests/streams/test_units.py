@@ -74,3 +74,17 @@ def test_track_book_links_across_frames_and_averages_per_track() -> None:
     assert view.data["p_minor"].tolist() == pytest.approx([0.2, 0.7])  # track means
     assert view.data["track_frames"].tolist() == [2, 2]
     assert book.first_time(("rule", second[0])) and not book.first_time(("rule", second[0]))
+
+
+def test_scene_changes_are_sampled_between_rate_samples(tmp_path) -> None:
+    from .helpers import make_cuts
+
+    clip = make_cuts(tmp_path / "cuts.mp4")
+    reader = FrameReader(parse_source(str(clip)),
+                         ReaderSettings(fps=0.1, scene_threshold=0.5, buffer=100, realtime=False))
+    reader.start()
+    assert reader.ended.wait(20)
+    frames = [reader.get(0.1) for _ in range(reader.waiting())]
+    reader.stop()
+    assert [(f.time_s, f.reason) for f in frames] == [(0.0, "rate"), (1.0, "scene"),
+                                                       (2.0, "scene")]
