@@ -50,6 +50,12 @@ def test_a_decision_gives_the_stored_hit_its_status(new_case: Case) -> None:
     new_case.add_hits([Hit(A, "criterion", "minor_fear", 0.5), Hit(A, "hash", "list", 1.0)])
     (item,) = queue_items(new_case)
     assert item.item == item.hit.id == Hit(A, "criterion", "minor_fear", 0.5).id
+    # the queue item is a view of the hit: its table/JSON row keeps the columns it had
+    assert list(item.as_dict()) == [
+        "item", "evidence_id", "face_id", "rule", "score", "explanation", "conditions",
+        "status", "rules_version", "note", "decided_by", "decided_at", "outdated_decision",
+        "age", "age_std", "p_minor", "evidence_sha"]
+    assert item.to_hit() is item.hit and item.explanation == item.hit.explain()
     decide(new_case, item.item[:8], "confirm", who="analyst")
     by_kind = {h.kind: h.status for h in new_case.hit_objects()}
     assert by_kind == {"criterion": "confirmed", "hash": "pending"}
