@@ -100,9 +100,14 @@ def _watch(args: argparse.Namespace) -> int:
     settings = WatchSettings(reader=reader, duration_s=args.duration, max_frames=args.max_frames,
                              segment_s=args.segment, rules=args.rules, alerts=args.alerts,
                              min_track_frames=args.min_track_frames)
-    analyzer = _analyzer(args)
-    status = watch(args.case_dir, args.source, settings, analyzer,
-                   on_update=None if args.json else _printer(args.every))
+    from workbench.store import Case
+    from workbench.streams.source import parse_source
+
+    source = parse_source(args.source)  # a wrong case or source fails before models load
+    with Case.open(args.case_dir) as case:
+        analyzer = _analyzer(args)
+        status = watch(case, source, settings, analyzer,
+                       on_update=None if args.json else _printer(args.every))
     summary = status.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
