@@ -78,7 +78,7 @@ def test_stop_event_and_max_frames_end_the_watch(new_case, clip, rules_file):
 def test_hits_go_to_the_alert_channels_once(new_case, clip, rules_file, tmp_path, smtp_server,
                                             webhook):
     port, inbox = smtp_server
-    url, received = webhook
+    url, received, _status = webhook
     alerts = tmp_path / "alerts.json"
     alerts.write_text(json.dumps({
         "email": {"host": "127.0.0.1", "port": port, "recipients": ["duty@agency.example"]},
