@@ -10,6 +10,7 @@ from PIL import Image
 from workbench.streams.background import watch_in_background
 from workbench.streams.preview import preview_png
 from workbench.streams.reader import ReaderSettings
+from workbench.streams.sources import live_sources
 from workbench.streams.watch import WatchSettings, WatchStatus
 from workbench.widgets.live import LiveWatch
 
@@ -78,8 +79,11 @@ def test_the_widget_runs_a_real_watch_and_stops_it(new_case, clip, rules_file) -
     while widget.hits < 1:
         assert time.monotonic() < deadline, "no hit shown"
         time.sleep(0.05)
+    live = live_sources(new_case)  # what the supervisor dashboard lists
+    assert live[["source", "state", "fps"]].values.tolist() == [[str(clip), "live", 5.0]]
     widget.stop_button.click()
     assert widget.handle.join(20)
     assert not widget.running and bytes(widget.frame.value).startswith(b"\x89PNG")
     assert "frightened_minor" in widget.hit_table.value
     assert widget.handle.status.stopped_by == "stop requested"
+    assert live_sources(new_case)["state"].tolist() == ["done"]

@@ -95,3 +95,15 @@ def test_hits_go_to_the_alert_channels_once(new_case, clip, rules_file, tmp_path
     assert "frightened_minor" in inbox.messages[0]["Subject"]
     logged = new_case.query("SELECT detail FROM audit WHERE action='stream.alert'")
     assert json.loads(logged.iloc[0]["detail"])["channels"] == {"email": "sent", "webhook": "sent"}
+
+
+def test_the_dashboard_lists_watched_sources(new_case, clip, rules_file):
+    from workbench.apps.overview import summary_html
+
+    settings = WatchSettings(reader=ReaderSettings(fps=5, realtime=False), max_frames=2,
+                             rules=str(rules_file))
+    watch(new_case, str(clip), settings, box_analyzer())
+    page = summary_html(new_case)
+    table = page[page.index('data-testid="live-sources"'):]
+    table = table[:table.index("</table>")]
+    assert str(clip) in table and ">done<" in table

@@ -24,6 +24,7 @@ import pandas as pd
 from workbench import settings
 from workbench.apps import overview_data as data
 from workbench.errors import CaseError
+from workbench.streams.sources import live_sources
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 # Output metadata key: the workbench Voila template writes such HTML outputs into the page.
@@ -133,6 +134,7 @@ def summary_html(case: Any) -> str:
         f"<div><div class='wb-h'>{title}</div>{table}</div>" for title, table in (
             ("Counts", counts_table(counts)),
             ("Hits by criterion", html_table(data.hits_by_criterion(case), "hits-by-criterion")),
+            ("Live sources", html_table(live_sources(case), "live-sources")),
             ("Review status (flagged items)",
              html_table(data.review_status(case), "review-status"))))
     return (f"{_STYLE}<h2 style='margin:4px 0'>Case overview: "
