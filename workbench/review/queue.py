@@ -202,13 +202,15 @@ def queue_with_boxes(case: Case) -> pd.DataFrame:
     return frame.merge(face_rows.boxes(case), on="face_id", how="left")
 
 
-def decide(case: Case, item: str, decision: str, note: str = "", who: str | None = None
-           ) -> QueueItem:
+def decide(case: Case, item: str, decision: str, note: str = "", who: str | None = None,
+           shown: Review | None = None) -> QueueItem:
     """Record a person's decision on a queue item (``confirm``, ``dismiss``, ``escalate``).
 
     The decision holds across re-scoring while the image's evidence fingerprint is unchanged;
     who decided, when, and the note go to the audit log. In a case with users, only a
-    logged-in analyst may decide (``workbench.auth.PermissionDenied`` otherwise).
+    logged-in analyst may decide (``workbench.auth.PermissionDenied`` otherwise). Given the
+    item's review as it was ``shown`` (``QueueItem.review``), a decision on an item that
+    changed since is refused (``workbench.store.reviews.StaleDecision``).
     """
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {sorted(DECISIONS)}, got {decision!r}")
@@ -221,7 +223,7 @@ def decide(case: Case, item: str, decision: str, note: str = "", who: str | None
     at = utc_now().isoformat(timespec="microseconds")
     with case.transaction():
         previous = review_rows.record_decision(case, found.item, found.evidence_id, decision,
-                                               note, who, at, found.evidence_sha)
+                                               note, who, at, found.evidence_sha, shown)
         case.audit("review.decide", target=found.item, who=who, detail={
             "decision": decision, "note": note, "evidence_id": found.evidence_id,
             "face_id": found.face_id, "rule": found.rule, "score": found.score,

@@ -1,4 +1,6 @@
-"""A case: a folder holding ``case.db`` (SQLite, WAL) and ``derived/``.
+"""A case: a folder holding ``case.db`` (SQLite, WAL) and ``derived/``, or, for a case
+kept in PostgreSQL (``Case.init(folder, db="postgresql://...")``), ``database.json`` naming
+the database and ``derived/`` (see :mod:`workbench.store.pg`).
 
 Original evidence is referenced by path and hash only. Nothing here opens an
 original file for writing, moves it, or writes beside it.
@@ -27,6 +29,8 @@ from workbench.store.schema import MIGRATIONS, current_version, migrate
 from workbench.types import Condition, Evidence, Hit, Run, hit_id, utc_now
 
 DB_NAME = "case.db"
+# In a case kept in PostgreSQL: the database URL and the case's schema in it (0600).
+DB_POINTER = "database.json"
 # Separates an archive from the member inside it in a recorded source path.
 ARCHIVE_MEMBER_SEP = "!/"
 DERIVED_DIR = "derived"
@@ -113,15 +117,30 @@ class Case:
     # -- lifecycle -----------------------------------------------------------------
 
     @classmethod
-    def init(cls, path: str | os.PathLike[str], name: str | None = None) -> Case:
-        """Create a new case folder (or open it if it is already a case)."""
+    def init(cls, path: str | os.PathLike[str], name: str | None = None,
+             db: str | None = None) -> Case:
+        """Create a new case folder (or open it if it is already a case).
+
+        Args:
+            path: the case folder (derived files live here whatever the backend).
+            name: the case's name (default: the folder's name).
+            db: a ``postgresql://`` URL to keep the case's tables in (its own schema
+                there); default SQLite, ``case.db`` in the folder.
+        """
         folder = Path(path).expanduser().resolve()
         if folder.exists() and not folder.is_dir():
             raise CaseError(f"{folder} exists and is not a folder; choose another case path")
-        if (folder / DB_NAME).exists():
+        if (folder / DB_NAME).exists() or (folder / DB_POINTER).exists():
+            if db is not None and _pointer(folder).get("url") != db:
+                raise CaseError(f"{folder} is already a case with another database; "
+                                "choose a new folder for a case kept in PostgreSQL")
             return cls.open(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / DERIVED_DIR).mkdir(exist_ok=True)
+        if db is not None:
+            from workbench.store import pg
+
+            pg.write_pointer(folder / DB_POINTER, db, pg.schema_name(folder))
         case = cls._connect(folder)
         with case.transaction() as conn:
             conn.execute("INSERT INTO case_info VALUES ('name', ?)", (name or folder.name,))
@@ -133,7 +152,7 @@ class Case:
     def open(cls, path: str | os.PathLike[str]) -> Case:
         """Open an existing case folder, applying any pending schema migrations."""
         folder = Path(path).expanduser().resolve()
-        if not (folder / DB_NAME).is_file():
+        if not (folder / DB_NAME).is_file() and not (folder / DB_POINTER).is_file():
             raise CaseError(
                 f"{folder} is not a case (no {DB_NAME}). Create one with "
                 f"`workbench case init {folder}`."
@@ -143,6 +162,8 @@ class Case:
 
     @classmethod
     def _connect(cls, folder: Path) -> Case:
+        if (folder / DB_POINTER).is_file():
+            return cls._connect_pg(folder)
         conn = sqlite3.connect(folder / DB_NAME, timeout=60, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
@@ -160,6 +181,23 @@ class Case:
         case._seal_legacy_audit()
         case._mark_interrupted_runs()
         return case
+
+    @classmethod
+    def _connect_pg(cls, folder: Path) -> Case:
+        from workbench.store import pg
+
+        pointer = _pointer(folder)
+        conn = pg.PgConnection(pointer["url"], pointer["schema"])
+        pg.create_schema(conn, _now())
+        case = cls(folder, conn)  # type: ignore[arg-type]  # speaks sqlite3's interface
+        case._seal_legacy_audit()
+        case._mark_interrupted_runs()
+        return case
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return "sqlite" if isinstance(self._conn, sqlite3.Connection) else "postgresql"
 
     def _mark_interrupted_runs(self) -> None:
         """Runs left ``running`` by a process that is gone (killed) become ``interrupted``.
@@ -251,6 +289,8 @@ class Case:
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
         """Run a read-only query and return a DataFrame."""
+        if not isinstance(self._conn, sqlite3.Connection):
+            return self._conn.frame(sql, params)
         return pd.read_sql_query(sql, self._conn, params=params)
 
     # -- audit and runs --------------------------------------------------------------
@@ -595,6 +635,14 @@ class Case:
                 "SELECT id, kind, started_at FROM runs WHERE status='interrupted' "
                 "ORDER BY started_at")],
         }
+
+
+def _pointer(folder: Path) -> dict[str, str]:
+    """The database a PostgreSQL case folder names (empty for a SQLite case)."""
+    try:
+        return json.loads((folder / DB_POINTER).read_text())
+    except FileNotFoundError:
+        return {}
 
 
 def _plain(value: Any) -> Any:

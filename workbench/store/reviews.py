@@ -22,10 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from workbench.errors import WorkbenchError
 from workbench.types import DECISIONS
 
 if TYPE_CHECKING:
     from workbench.store.case import Case
+
+
+class StaleDecision(WorkbenchError):
+    """A decision on a review item that changed after it was shown (someone else decided
+    it, or its evidence was analysed again); nothing was recorded."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +114,24 @@ def evidence_fingerprints(case: Case, evidence_ids: Iterable[str]) -> dict[str, 
 
 
 def record_decision(case: Case, hit_id: str, evidence_id: str, decision: str, note: str,
-                    who: str, at: str, evidence_sha: str) -> dict[str, Any] | None:
+                    who: str, at: str, evidence_sha: str, shown: Review | None = None
+                    ) -> dict[str, Any] | None:
     """Write a decision (replacing the hit's earlier one); returns the earlier one.
 
     Call inside ``case.transaction()`` together with the decision's audit entry.
+
+    Args:
+        shown: the item's review as the person saw it when deciding. When given, the
+            decision is refused (:class:`StaleDecision`) if the item's review is not that
+            any more: another person decided it meanwhile, or its evidence changed. The
+            check and the write share one write transaction, so two people deciding at
+            once cannot both pass it on the same state.
     """
     with case.transaction() as conn:
+        if shown is not None:
+            now = reviews_of(case, [(hit_id, evidence_id)], every_print=True)[hit_id]
+            if now != shown:
+                raise StaleDecision(_changed(hit_id, shown, now))
         previous = conn.execute("SELECT decision, who, at FROM reviews WHERE hit_id=?",
                                 (hit_id,)).fetchone()
         conn.execute(
@@ -157,6 +175,20 @@ def write_setting(case: Case, key: str, value: str) -> None:
     """Store a review setting; inside the caller's transaction when it audits the change."""
     with case.transaction() as conn:
         conn.execute("INSERT OR REPLACE INTO review_settings VALUES (?, ?)", (key, value))
+
+
+def _changed(hit_id: str, shown: Review, now: Review) -> str:
+    """What changed on an item since it was shown, and what to do."""
+    if now.evidence_sha != shown.evidence_sha:
+        what = "its evidence was analysed again (faces, signals or hits changed)"
+    elif now.decided_at:
+        what = (f"it was marked {now.status} by {now.decided_by} at {now.decided_at}"
+                + (f" ({now.note})" if now.note else ""))
+    else:
+        what = "its decision was withdrawn or became outdated"
+    return (f"review item {hit_id[:12]} changed since it was shown: {what}; your decision "
+            "was not recorded. Reload the queue to see the item as it is now, then decide "
+            "again.")
 
 
 def _rounded(value: Any) -> Any:
