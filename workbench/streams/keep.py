@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ import numpy as np
 from workbench.errors import EvidenceError
 from workbench.ingest.hashing import file_hashes_bytes, pdq_of_rgb
 from workbench.streams.reader import Frame
+from workbench.types import Evidence
 
 if TYPE_CHECKING:
     from workbench.store.case import Case
@@ -105,14 +107,19 @@ class FrameKeeper:
         _write_atomic(self.folder / "stream.json", data)
         hashes = file_hashes_bytes(data)
         self.stream_id = hashes["sha256"]
-        self.case.add_evidence({
-            "id": self.stream_id, "kind": "video", "md5": hashes["md5"], "sha1": hashes["sha1"],
-            "bytes": len(data), "format": "STREAM", "captured_at": started_at,
-            "status": "ok", "problems": [],
-            "metadata": {"stream": descriptor,
-                         "descriptor": str(self.relative / "stream.json")},
-        }, f"{self.source}#watch={self.run_id[:8]}", run_id=self.run_id)
+        shown = f"{self.source}#watch={self.run_id[:8]}"
+        self._add(Evidence(
+            id=self.stream_id, case=self.case.name, kind="video", source_paths=(shown,),
+            captured_at=datetime.fromisoformat(started_at), hashes=hashes,
+            metadata={"bytes": len(data), "format": "STREAM", "status": "ok",
+                      "stream": descriptor, "descriptor": str(self.relative / "stream.json")}),
+            shown)
         return self.stream_id
+
+    def _add(self, evidence: Evidence, path: str) -> None:
+        from workbench.store.evidence import add
+
+        add(self.case, evidence, path, run_id=self.run_id)
 
     def keep(self, frame: Frame) -> KeptFrame:
         """Write one frame as JPEG and record it as ``video_frame`` evidence."""
@@ -133,18 +140,19 @@ class FrameKeeper:
         pdq, pdq_quality = pdq_of_rgb(rgb)
         height, width = rgb.shape[:2]
         captured = frame.received_at.isoformat(timespec="milliseconds")
-        self.case.add_evidence({
-            "id": hashes["sha256"], "kind": "video_frame", "md5": hashes["md5"],
-            "sha1": hashes["sha1"], "pdq": pdq, "pdq_quality": pdq_quality,
-            "bytes": len(data), "format": "JPEG", "width": width, "height": height,
-            "captured_at": captured, "parent_id": self.stream_id,
-            "frame_time_s": frame.time_s, "derived_path": str(relative),
-            "status": "ok", "problems": [],
-            "metadata": {"frame_index": frame.index, "sample": frame.sample,
-                         "sampled_because": frame.reason, "connection": frame.connection,
-                         "segment": self.segment_index, "source": self.source,
-                         "sources": {"captured_at": "time the stream frame was received"}},
-        }, f"{self.source}#watch={self.run_id[:8]}&t={frame.time_s:.3f}", run_id=self.run_id)
+        shown = f"{self.source}#watch={self.run_id[:8]}&t={frame.time_s:.3f}"
+        self._add(Evidence(
+            id=hashes["sha256"], case=self.case.name, kind="video_frame", source_paths=(shown,),
+            captured_at=frame.received_at,
+            hashes={**hashes, "pdq": pdq, "pdq_quality": pdq_quality},
+            metadata={"bytes": len(data), "format": "JPEG", "width": width, "height": height,
+                      "parent_id": self.stream_id, "frame_time_s": frame.time_s,
+                      "derived_path": str(relative), "status": "ok",
+                      "frame_index": frame.index, "sample": frame.sample,
+                      "sampled_because": frame.reason, "connection": frame.connection,
+                      "segment": self.segment_index, "source": self.source,
+                      "sources": {"captured_at": "time the stream frame was received"}}),
+            shown)
         self._frames.append({"sha256": hashes["sha256"], "time_s": frame.time_s,
                              "received_at": captured, "sample": frame.sample,
                              "path": str(relative)})
