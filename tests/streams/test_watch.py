@@ -66,13 +66,18 @@ def test_watch_keeps_frames_tracks_faces_and_hits_once_per_track(new_case, clip,
     assert status.stopped_by == "end of file" and status.first_frame_at <= status.last_frame_at
 
 
-def test_stop_event_and_max_frames_end_the_watch(new_case, clip, rules_file):
+def test_max_frames_and_duration_end_the_watch(new_case, clip, rules_file):
     settings = WatchSettings(reader=ReaderSettings(fps=0, realtime=True), max_frames=5,
                              rules=str(rules_file))
     status = watch(new_case, str(clip), settings, box_analyzer())
     assert status.analysed == 5 and status.stopped_by == "max frames reached"
     assert status.sampled == status.analysed + status.dropped
     assert len(_frames(new_case)) == 5
+    settings = WatchSettings(reader=ReaderSettings(fps=2, realtime=True), duration_s=1.0,
+                             rules=str(rules_file))
+    status = watch(new_case, str(clip), settings, box_analyzer())
+    assert status.stopped_by == "duration reached" and 1.0 <= status.elapsed_s < 2.0
+    assert status.received < 30 and status.sampled == status.analysed + status.dropped
 
 
 def test_hits_go_to_the_alert_channels_once(new_case, clip, rules_file, tmp_path, smtp_server,
