@@ -23,3 +23,14 @@ def pg_url() -> Iterator[str]:
     finally:
         server.cleanup()
         shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_case(request: pytest.FixtureRequest, tmp_path: Path):
+    """A fresh, empty case on each backend: the store's tests run against both."""
+    from workbench.store import Case
+
+    db = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    case = Case.init(tmp_path / "case", name="test-case", db=db)
+    yield case
+    case.close()

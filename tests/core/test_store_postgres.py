@@ -155,3 +155,23 @@ def test_two_review_sessions_on_one_postgresql_case(pg_url: str, tmp_path: Path,
     finally:
         alice.close()
         bob.close()
+
+
+def test_cli_keeps_a_case_in_postgresql(pg_url: str, tmp_path: Path, shared_data: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "workbench.cli", *args], text=True,
+                              capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    folder = str(tmp_path / "cli-case")
+    assert "(postgresql)" in run("case", "init", folder, "--db", pg_url)
+    run("ingest", folder, str(shared_data / "exif" / "ianare_exif-samples" / "jpg" / "gps"),
+        "--workers", "1", "--no-progress")
+    summary = json.loads(run("case", "summary", folder, "--json"))
+    assert summary["evidence"] >= 5 and summary["runs_by_status"] == {"done": 1}
+    assert "audit chain intact" in run("audit", "verify", folder)

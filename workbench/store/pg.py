@@ -147,7 +147,8 @@ class PgConnection:
             return Cursor(cursor)
         text, vectors = translate(sql)
         with _as_sqlite_errors():
-            return Cursor(self._pg.execute(text, _params(params, vectors) if params else None))
+            # parameters always given (maybe none), so psycopg reads %% as one %
+            return Cursor(self._pg.execute(text, _params(params, vectors) if params else ()))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         text, vectors = translate(sql)
@@ -228,11 +229,12 @@ def translate(sql: str) -> tuple[str, frozenset[int]]:
     text = _placeholders(text)
     text = re.sub(r"group_concat\((DISTINCT\s+)?([^()]*)\)",
                   lambda m: f"string_agg({m.group(1) or ''}{m.group(2)}, ',')", text, flags=re.I)
+    text = re.sub(r"json_group_array\(([^()]*)\)", r"json_agg(\1)::text", text, flags=re.I)
     text = re.sub(r"json_extract\(([^,()]+),\s*'\$\.(\w+)'\)",
                   r"nullif(jsonb_extract_path((\1)::jsonb, '\2'), 'null'::jsonb)", text)
     text = re.sub(r"json_extract\(([^,()]+),\s*%s\)",
-                  r"nullif(jsonb_extract_path((\1)::jsonb, substr(%s::text, 3)), "
-                  r"'null'::jsonb)", text)
+                  lambda m: f"nullif(jsonb_extract_path(({m.group(1)})::jsonb, "
+                  """btrim(substr(%s::text, 3), '"')), 'null'::jsonb)""", text)
     match = re.match(r"\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)\s*(\(([^)]*)\))?",
                      text, flags=re.I)
     if match:
@@ -241,10 +243,16 @@ def translate(sql: str) -> tuple[str, frozenset[int]]:
         if action == "IGNORE":
             text += " ON CONFLICT DO NOTHING"
         else:
-            columns = ([c.strip() for c in match.group(4).split(",")] if match.group(4)
+            columns = ([c.strip().strip('"') for c in match.group(4).split(",")]
+                       if match.group(4)
                        else SCHEMA.columns[table])
             keys = SCHEMA.keys[table]
-            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
+            # SQLite's REPLACE deletes the old row: columns not named fall back to default
+            updates = ", ".join(
+                [f"{c} = EXCLUDED.{c}" for c in columns if c not in keys]
+                + [f"{c} = DEFAULT" for c in SCHEMA.columns[table]
+                   if c not in keys and c not in columns])
+            updates = _RESERVED.sub(r'"\1"', updates)
             text += (f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}" if updates
                      else f" ON CONFLICT ({', '.join(keys)}) DO NOTHING")
     return text, vectors
