@@ -98,6 +98,8 @@ class Counters:
     reconnects: int = 0
     connections: int = 0
     failed_opens: int = 0
+    first_mono: float = 0.0
+    last_mono: float = 0.0
 
 
 class FrameReader:
@@ -244,6 +246,8 @@ class FrameReader:
         with self._lock:
             c = self._counters
             c.received += 1
+            c.first_mono = c.first_mono or now
+            c.last_mono = now
             if not reason:
                 c.skipped += 1
                 return

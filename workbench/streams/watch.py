@@ -117,6 +117,7 @@ class WatchStatus:
     rate_fps: float = 0.0
     lag_s: float = 0.0
     elapsed_s: float = 0.0
+    receive_span_s: float = 0.0
     stopped_by: str = ""
     first_frame_at: str | None = None
     last_frame_at: str | None = None
@@ -266,6 +267,8 @@ class _Watch:
         st.received, st.skipped, st.sampled, st.dropped = c.received, c.skipped, c.sampled, \
             c.dropped
         st.reconnects, st.waiting = c.reconnects, reader.waiting()
+        # longer than the content's duration: the reader itself fell behind the stream
+        st.receive_span_s = round(c.last_mono - c.first_mono, 3)
         st.elapsed_s = round(time.monotonic() - start, 3)
 
     def _notify(self) -> None:
