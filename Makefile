@@ -12,7 +12,7 @@ PORT   ?= 8866
 export WORKBENCH_MODELS ?= $(CURDIR)/.models
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-deps exiftool models assets demo demo-build serve test test-slow test-all lint bench clean
+.PHONY: help setup system-deps test-deps models assets demo demo-build serve test test-slow test-all lint bench clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,12 +25,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-exiftool: ## Debian's ExifTool: the ingest reads video GPS/time, XMP sidecars, vendor GPS with it
-	@command -v exiftool >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	  libimage-exiftool-perl; }
+test-deps: ## Debian's ExifTool and FFmpeg: ingest metadata (video GPS/time, XMP, vendor GPS); live streams
+	@missing=""; \
+	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
 
-system-deps: exiftool ## Debian packages: Chromium (browser tests, PDF), poppler, exiftool
+system-deps: test-deps ## Debian packages: Chromium (browser tests, PDF), poppler, exiftool, ffmpeg
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
@@ -55,7 +59,7 @@ demo-build: setup models assets ## build and analyse the sample case without ser
 demo: demo-build ## build the sample case, then serve the supervisor dashboard on localhost
 	$(BIN)/workbench dashboard $(CASE) --port $(PORT)
 
-test: setup models assets exiftool ## fast tier: unit, store, ingest, widgets (minutes)
+test: setup models assets test-deps ## fast tier: unit, store, ingest, widgets (minutes)
 	$(BIN)/pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 test-slow: setup models assets system-deps ## slow tier: real models, notebooks, Voila in Chromium
