@@ -58,7 +58,20 @@ class SampledFrame:
     rgb: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
 
-def _histogram(frame_bgr: np.ndarray) -> np.ndarray:
+def scene_histogram(frame_bgr: np.ndarray) -> np.ndarray:
+    """The frame's scene signature: a normalised 8x8x8 HSV histogram of a 160-px-wide copy.
+
+    Two frames' signatures compared with ``cv2.compareHist(a, b,
+    cv2.HISTCMP_BHATTACHARYYA)`` give the distance that :class:`FrameSampling`'s
+    ``scene_threshold`` is measured in; the video ingest and the live stream reader
+    (:mod:`workbench.streams.reader`) both sample scene changes on it.
+
+    Args:
+        frame_bgr: an ``H x W x 3`` uint8 frame in OpenCV's BGR order.
+
+    Returns:
+        A flat float32 array of 512 bins.
+    """
     import cv2
 
     height, width = frame_bgr.shape[:2]
@@ -128,7 +141,7 @@ def sample_frames(path: str, video_sha256: str, case_dir: Path,
                 break
             index += 1
             t = index / fps
-            hist = _histogram(frame)
+            hist = scene_histogram(frame)
             reason = ""
             if t + 1e-9 >= next_rate_t:
                 reason = "rate"

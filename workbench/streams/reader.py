@@ -276,9 +276,9 @@ class FrameReader:
             return reason
         import cv2
 
-        from workbench.ingest.video import _histogram  # the ingest's scene measure
+        from workbench.ingest.video import scene_histogram  # the ingest's scene measure
 
-        hist = _histogram(bgr)
+        hist = scene_histogram(bgr)
         previous, self._previous_hist = self._previous_hist, hist
         if reason or previous is None or t - self._last_scene_t < s.min_scene_gap_s:
             return reason
