@@ -169,10 +169,12 @@ def start_dashboard(case_dir: str | os.PathLike[str], port: int | None = None,
         CaseError: ``case_dir`` is not a case.
         DashboardError: Voila exited or did not listen within ``wait_s``.
     """
+    from workbench.store import is_case
+
     case_path = Path(case_dir).expanduser().resolve()
-    if not (case_path / "case.db").is_file():
-        raise CaseError(f"{case_path} is not a case (no case.db); create it with "
-                        "`workbench case init` and ingest evidence first")
+    if not is_case(case_path):
+        raise CaseError(f"{case_path} is not a case (no case.db or database.json); create it "
+                        "with `workbench case init` and ingest evidence first")
     if port is not None and _listening(port):
         raise DashboardError(f"something already listens on {HOST}:{port}; stop it or choose "
                              "another --port")

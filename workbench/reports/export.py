@@ -138,8 +138,10 @@ def _case_folder(nb: Any, source: Path, case_dir: str | Path | None) -> Path | N
                 value = found.group(1) if found else None
     if not value:
         return None
+    from workbench.store import is_case
+
     for candidate in (Path(value), source.parent / value):
-        if (candidate / "case.db").is_file():
+        if is_case(candidate):
             return candidate
     raise ReportError(f"the notebook's case_dir {value!r} is not a case here; pass --case")
 

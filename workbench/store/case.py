@@ -637,6 +637,12 @@ class Case:
         }
 
 
+def is_case(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` is a case: ``case.db`` (SQLite) or ``database.json`` (PostgreSQL)."""
+    path = Path(folder)
+    return (path / DB_NAME).is_file() or (path / DB_POINTER).is_file()
+
+
 def _pointer(folder: Path) -> dict[str, str]:
     """The database a PostgreSQL case folder names (empty for a SQLite case)."""
     try:

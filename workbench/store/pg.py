@@ -43,6 +43,12 @@ _STATEMENTS = {
     "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit'":
         "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit'::regclass AND NOT tgisinternal",
 }
+# SQLite functions PostgreSQL lacks for the store's argument types, created in the case's
+# schema (first on the search path): ROUND of a double to n places stays a double.
+_FUNCTIONS = """
+CREATE FUNCTION round(double precision, integer) RETURNS double precision
+    LANGUAGE sql IMMUTABLE AS $$ SELECT round($1::numeric, $2)::double precision $$;
+"""
 _AUDIT_TRIGGERS = """
 CREATE OR REPLACE FUNCTION wb_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -327,7 +333,8 @@ class _Schema:
 
     def ddl(self) -> str:
         tables = "\n".join(ddl for _, _, ddl in self._tables.values())
-        return "\n".join([tables, *(f"{i};" for i in self.indexes), _AUDIT_TRIGGERS])
+        return "\n".join([tables, *(f"{i};" for i in self.indexes), _FUNCTIONS,
+                          _AUDIT_TRIGGERS])
 
 
 def _table_ddl(name: str, sql: str) -> str:
