@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init = case_sub.add_parser("init", help="create a case folder (case.db + derived/)")
     init.add_argument("case_dir", help="folder to create the case in")
     init.add_argument("--name", help="case name (default: the folder name)")
-    init.add_argument("--db", metavar="postgresql://...",
+    init.add_argument("--db", dest="database", metavar="postgresql://...",
                       help="keep the case's tables in this PostgreSQL database (with pgvector; "
                       "several analysts and machines share it); default SQLite case.db in "
                       "the folder")
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _init(args: argparse.Namespace) -> int:
     from workbench.store import Case
 
-    with Case.init(args.case_dir, name=args.name, db=args.db) as case:
+    with Case.init(args.case_dir, name=args.name, db=args.database) as case:
         print(f"case {case.name!r} ready at {case.path} ({case.backend})")
     return 0
 
