@@ -54,6 +54,8 @@ class Front:
         offset: the tie's centre across the body (face widths from the chin's line).
         lapels: share of the rows with shirt whose shirt is closed on both sides by cloth
             of another colour (a jacket's or jumper's V), in [0, 1].
+        tie_polygon: the searched strip's corners in image pixels ``(4, 2)`` (None when
+            no strip was found), for showing where the tie was looked for.
     """
 
     tie: np.ndarray
@@ -63,6 +65,7 @@ class Front:
     shirt_lab: np.ndarray | None
     offset: float
     lapels: float = 0.0
+    tie_polygon: np.ndarray | None = None
 
 
 def _band_maps(origin: np.ndarray, u: np.ndarray, v: np.ndarray, unit: float,
@@ -180,8 +183,14 @@ def read_front(lab: np.ndarray, cloth: np.ndarray, origin: np.ndarray, u: np.nda
             shirt_lab = np.median(band[shirt_band], 0)
     offset = float(xs[(ba + bb) // 2]) if tie_lab is not None else 0.0
     lapels = _closed_rows(shirt_band, ok & ~near) if seeds is not None else 0.0
+    polygon = None
+    if tie_lab is not None:
+        hit = np.flatnonzero(rows_hit)
+        r0, r1, c0, c1 = int(hit[0]), int(hit[-1]), ba, bb - 1
+        polygon = np.array([[px[r, c], py[r, c]] for r, c in
+                            ((r0, c0), (r0, c1), (r1, c1), (r1, c0))], np.float64)
     return Front(_to_image(tie_band, px, py, (h, w)), _to_image(shirt_band, px, py, (h, w)),
-                 tie_score, tie_lab, shirt_lab, offset, lapels)
+                 tie_score, tie_lab, shirt_lab, offset, lapels, polygon)
 
 
 def _closed_rows(shirt: np.ndarray, other: np.ndarray) -> float:

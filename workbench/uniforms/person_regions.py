@@ -45,6 +45,10 @@ VISIBLE = 0.5
 HEAD_GROW = (0.2, 0.6, 0.08)  # sides, top, bottom (shares of the face size)
 # Without a pose, the collar is taken to begin this many face widths below the chin.
 FACE_NECK = 0.2
+# The jacket beside the collar (face-frame units, as regions.py), for tight portraits.
+NEAR_BLAZER = (((-0.95, 0.35), (-0.5, 0.35), (-0.5, 0.75), (-0.95, 0.75)),
+               ((0.5, 0.35), (0.95, 0.35), (0.95, 0.75), (0.5, 0.75)))
+NEAR_VISIBLE = 0.6     # most of it in the photo: a sliver at the frame's edge is no jacket
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,7 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
     for box in [face_box, *(others or [])]:
         body &= ~head_mask(box, shape)
     fw = float(anchor.width)
+    near = False
     if pose_usable(pose, shape) and not unmasked:
         assert pose is not None
         polygons = pose_polygons(pose, face_box, anchor.chin, skin, body)
@@ -277,6 +282,11 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
         c, s_ = np.cos(anchor.roll), np.sin(anchor.roll)
         front = (np.asarray(anchor.chin, np.float64), np.array([c, s_]), np.array([-s_, c]),
                  fw, FACE_NECK)
+        if _rasterise(polygons["blazer"], shape)[1] < 0.3:
+            # A tight portrait cuts the chest's sides off: the jacket is read where it
+            # meets the collar, beside the shirt's V, instead.
+            polygons["blazer"] = [anchor.to_image(np.array(p)) for p in NEAR_BLAZER]
+            near = True
     if method == "pose":
         # The lower garment is placed by face geometry clipped by the mask: hips found on
         # a seated or cut-off body wander, and no real photo here is labelled for it.
@@ -301,7 +311,8 @@ def person_regions(mask: np.ndarray, pose: Pose | None, face_box: np.ndarray,
         kept = float(cut.sum()) / max(float(raw.sum()), 1.0)
         visible = frac if cut.sum() >= MIN_PIXELS and kept >= 0.3 else 0.0
         regions[item] = Region(item=item, mask=cut, visible_fraction=visible,
-                               min_visible=0.05 if method == "pose" else 0.3)
+                               min_visible=0.05 if method == "pose" else
+                               NEAR_VISIBLE if near and item == "blazer" else 0.3)
     return PersonRegions(regions=regions, method=method, polygons=polygons, body=body,
                          tie_core=tie_core, front=front)
 

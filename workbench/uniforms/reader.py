@@ -14,7 +14,7 @@ Entry points: :func:`read_person` (one face, body models already run) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -77,6 +77,8 @@ class Layers:
 
     measures: dict[str, _Measure | None]
     cues: dict[str, float]
+    # polygons looked at beyond the fixed regions (the searched tie strip), by item
+    searched: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
 
 def _cloth(lab: np.ndarray, mask: np.ndarray, skin_map: np.ndarray) -> np.ndarray:
@@ -124,6 +126,7 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
     regions = pr.regions
     measures: dict[str, _Measure | None] = {k: None for k in ITEMS}
     cues: dict[str, float] = {}
+    searched: dict[str, list[np.ndarray]] = {}
     outer = None
     if regions["blazer"].visible:
         r = regions["blazer"]
@@ -179,11 +182,13 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
         front = read_front(lab, pr.body & ~wide, origin, u, v, fw, (top, top + FRONT_DEPTH))
         cues["front_tie"] = front.tie_score
         cues["lapels"] = front.lapels
+        if front.tie_polygon is not None:
+            searched["tie"] = [front.tie_polygon]
     if shirt is not None:
         cues["collar_cloth"] = 1.0 - shirt.skin_share
         # the tie's presence from the fixed strip and the searched one (fitted model)
         cues["p_tie"] = _presence_models()["tie"].probability(cues)
-    return Layers(measures, cues)
+    return Layers(measures, cues, searched)
 
 
 @lru_cache(maxsize=1)
@@ -285,8 +290,8 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
     for item, a in out.items():
         if a.present and a.colours and a.detail:
             a.detail[0]["alternatives"] = alternatives(lab[pr.regions[item].mask], a.colours[0])
-        a.detail = [*a.detail, {"region": [np.round(p, 1).tolist()
-                                           for p in pr.polygons.get(item, [])],
+        polys = [*pr.polygons.get(item, []), *layers.searched.get(item, [])]
+        a.detail = [*a.detail, {"region": [np.round(p, 1).tolist() for p in polys],
                                 "method": pr.method}]
     person = PersonAttributes(face_id=face_id, evidence_id=evidence_id, items=out,
                               uniform_score=p_uniform)
@@ -304,18 +309,26 @@ def whole_torso_in_view(anchor: Any, mask: np.ndarray, box: np.ndarray,
     A mask that misses the whole torso below a face it does cover (under ``MASK_MISSED``
     on every region: a drawn or unusual garment the person model does not take for a
     body) says nothing about where the clothes are; the torso is then taken as shown.
+    Not every region need be on the person (see below).
     """
     from workbench.uniforms.regions import clothing_regions
 
     body = mask >= 0.5
-    shares = []
+    shares = {}
     for item, region in clothing_regions(anchor, mask.shape[:2]).items():
         if item == "lower":
             continue
         if region.visible_fraction < inside or not region.mask.any():
             return False
-        shares.append(float(body[region.mask].mean()))
-    return min(shares) >= on_person or max(shares) < MASK_MISSED
+        shares[item] = float(body[region.mask].mean())
+    # The torso's centre below the V (the jumper region) must be on the person, and
+    # either the chest's sides or the collar too: sides off the mask are a narrow
+    # garment without a jacket, a collar or tie off the mask is a hole the person model
+    # left in it; both are read in the face layout, as the face reader reads them.
+    centre = shares["jumper"] >= on_person
+    sides = shares["blazer"] >= on_person
+    collar = min(shares["shirt"], shares["tie"]) >= on_person
+    return (centre and (sides or collar)) or max(shares.values()) < MASK_MISSED
 
 
 def _read_whole_torso(rgb: np.ndarray, box: np.ndarray, landmarks: np.ndarray | None,
