@@ -62,18 +62,42 @@ def _faces(boxes: list[list[float]], p_minor: list[float], evidence: str) -> Fac
                        "face_id": np.array([f"{evidence}:{i}" for i in range(n)], dtype=object)})
 
 
-def test_track_book_links_across_frames_and_averages_per_track() -> None:
+MINOR_RULE = """
+version: t
+rules:
+  - name: minor
+    description: a face probably under 18 (test rule)
+    level: face
+    base: 0.5
+    conditions:
+      - {attr: p_minor, op: ">=", value: 0.6, weight: 0.5, scale: true, label: minor}
+"""
+
+
+def test_track_book_links_across_frames_and_the_scorer_averages_per_track() -> None:
+    from workbench.criteria.rules import parse_rules
+    from workbench.criteria.scoring import TrackScorer
+
     book = TrackBook("st-test")
-    first = book.assign(0, _faces([[0, 0, 20, 20], [100, 100, 120, 120]], [0.9, 0.1], "a"))
-    second = book.assign(1, _faces([[102, 101, 122, 121], [2, 1, 22, 21]], [0.3, 0.5], "b"))
+    scorer = TrackScorer(parse_rules(MINOR_RULE), min_track_frames=2)
+    frame_a = _faces([[0, 0, 20, 20], [100, 100, 120, 120]], [0.9, 0.1], "a")
+    first = book.assign(0, frame_a)
+    assert scorer.score(frame_a, first, ["a"]) == []  # 0.9 is a minor, but a 1-face track
+    frame_b = _faces([[102, 101, 122, 121], [2, 1, 22, 21]], [0.3, 0.5], "b")
+    second = book.assign(1, frame_b)
     assert second == [first[1], first[0]]  # order in the frame does not matter
     gone = book.assign(9, _faces([[1, 1, 21, 21]], [0.2], "c"))  # beyond max_gap: new track
     assert gone[0] not in first and book.count == 3
-    view = book.track_view(_faces([[102, 101, 122, 121], [2, 1, 22, 21]], [0.3, 0.5], "b"),
-                           second)
-    assert view.data["p_minor"].tolist() == pytest.approx([0.2, 0.7])  # track means
-    assert view.data["track_frames"].tolist() == [2, 2]
-    assert book.first_time(("rule", second[0])) and not book.first_time(("rule", second[0]))
+    (hit, face), = scorer.score(frame_b, second, ["b"])
+    # the upper-left track's mean is (0.9 + 0.5) / 2 = 0.7, its frame's own value 0.5
+    assert face["track_id"] == first[0] and face["track_frames"] == 2
+    assert hit.conditions[0].value == pytest.approx(0.7) and hit.face_id == "b:1"
+    assert scorer.frames == {first[0]: 2, first[1]: 2}
+    # the same track again: no second hit; a new minor track: its own hit
+    boxes = [[3, 2, 23, 22], [200, 0, 220, 20]]
+    assert scorer.score(_faces(boxes, [0.9, 0.9], "d"), [first[0], "other"], ["d"]) == []
+    later = scorer.score(_faces(boxes, [0.9, 0.9], "e"), [first[0], "other"], ["e"])
+    assert [f["track_id"] for _, f in later] == ["other"]  # its second face: now it counts
 
 
 def test_scene_changes_are_sampled_between_rate_samples(tmp_path) -> None:

@@ -16,6 +16,8 @@ A stream has no file to hash, so a watch keeps what it analysed:
   the segment's hash, and a segment removed breaks the chain.
 
 All of it lives under the case's ``derived/`` folder, never beside original evidence.
+:func:`stream_frames` reads the kept frames back in the order they were analysed (what
+re-scoring replays per track).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from workbench.errors import EvidenceError
+from workbench.errors import CaseError, EvidenceError
 from workbench.ingest.hashing import file_hashes_bytes, pdq_of_rgb
 from workbench.streams.reader import Frame
 from workbench.types import Evidence
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     from workbench.store.case import Case
 
 STREAMS_DIR = "streams"
+# The ``format`` of a watch's session item (the parent of its frames).
+STREAM_FORMAT = "STREAM"
 
 
 @dataclass
@@ -111,7 +116,7 @@ class FrameKeeper:
         self._add(Evidence(
             id=self.stream_id, case=self.case.name, kind="video", source_paths=(shown,),
             captured_at=datetime.fromisoformat(started_at), hashes=hashes,
-            metadata={"bytes": len(data), "format": "STREAM", "status": "ok",
+            metadata={"bytes": len(data), "format": STREAM_FORMAT, "status": "ok",
                       "stream": descriptor, "descriptor": str(self.relative / "stream.json")}),
             shown)
         return self.stream_id
@@ -187,3 +192,36 @@ class FrameKeeper:
         self._previous = sha
         self._frames = []
         return summary
+
+
+def stream_frames(case: Case) -> pd.DataFrame:
+    """The frames every watch of ``case`` kept, in the order the watch analysed them.
+
+    Returns:
+        ``evidence_id, run_id, sample, min_track_frames`` rows (``min_track_frames``: the
+        watch's setting), by watch run and sample; empty when the case watched nothing.
+    """
+    columns = ["evidence_id", "run_id", "sample", "min_track_frames"]
+    sessions = case.evidence("video")
+    if sessions.empty:
+        return pd.DataFrame(columns=columns)
+    sessions = sessions[sessions["format"] == STREAM_FORMAT]
+    run_of = {row.sha256: (row.metadata.get("stream") or {}).get("run_id", "")
+              for row in sessions.itertuples()}
+    if not run_of:
+        return pd.DataFrame(columns=columns)
+    frames = case.evidence("video_frame")
+    frames = frames[frames["parent_id"].isin(list(run_of))]
+    minimum: dict[str, int] = {}
+    for run_id in set(run_of.values()):
+        try:
+            minimum[run_id] = int(case.run(run_id).params.get("min_track_frames") or 1)
+        except CaseError:  # a session item whose run is gone: every face counts
+            minimum[run_id] = 1
+    out = pd.DataFrame({
+        "evidence_id": frames["sha256"].to_numpy(object),
+        "run_id": frames["parent_id"].map(run_of).to_numpy(object),
+        "sample": [int(m.get("sample", -1)) for m in frames["metadata"]],
+    })
+    out["min_track_frames"] = out["run_id"].map(minimum).astype(int)
+    return out.sort_values(["run_id", "sample"], kind="stable").reset_index(drop=True)[columns]

@@ -5,7 +5,8 @@ module's loop, on the calling thread, takes the sampled frames one by one: keeps
 frame in the case (:mod:`workbench.streams.keep`), finds and describes its faces (the
 workbench's :class:`~workbench.faces.engine.FaceEngine` by default), links them into
 tracks (:mod:`workbench.streams.tracking`), evaluates the rules on each track
-(:func:`workbench.criteria.scoring.score_hits`) and stores each rule's hit once per
+(:class:`workbench.criteria.scoring.TrackScorer`, which ``workbench score`` replays over
+the kept frames, so a re-score gives the watch's hits) and stores each rule's hit once per
 track as a criterion hit, which the review queue shows like any other, and sends it to
 the alert channels when the settings name some and the hit reaches the review threshold.
 
@@ -200,6 +201,7 @@ class _Watch:
         self._done: deque[float] = deque(maxlen=10)
 
     def run(self) -> WatchStatus:
+        from workbench.criteria.scoring import TrackScorer
         from workbench.parallel import Stopped, stop_on_signals
         from workbench.streams.keep import FrameKeeper
         from workbench.streams.tracking import TrackBook
@@ -217,6 +219,7 @@ class _Watch:
         self.keeper = FrameKeeper(self.case, run.id, self.source.shown, s.segment_s,
                                   s.jpeg_quality)
         self.book = TrackBook(f"st-{run.id[:8]}", s.track, window=max(30, 4 * s.track.max_gap))
+        self.scorer = TrackScorer(self.rules, s.min_track_frames, run.id)
         reader = FrameReader(self.source, s.reader)
         with self.case.recording(run) as rec:
             rec.summarize = status.summary
@@ -322,7 +325,6 @@ class _Watch:
     def _analyse(self, frame: Frame, rgb: np.ndarray, evidence_id: str
                  ) -> tuple[Faces, list[str], list[tuple[Hit, dict[str, Any]]]]:
         """Faces of the kept frame, stored with their tracks; the track hits, stored."""
-        from workbench.criteria.scoring import score_hits
         from workbench.store.faces import save_faces, set_track_ids
 
         run_id = self.status.run_id
@@ -340,31 +342,8 @@ class _Watch:
                                              dtype=object)
         save_faces(self.case, faces, [evidence_id], self.analyzer.signature, errors)
         ids = self.book.assign(frame.sample, faces)
-        view = self.book.track_view(faces, ids)
-        set_track_ids(self.case, list(zip(ids, view.data["face_id"].tolist(), strict=True)))
-        new = self._new_hits(score_hits(self.rules, view, run_id=run_id), view)
+        set_track_ids(self.case, list(zip(ids, faces.data["face_id"].tolist(), strict=True)))
+        new = self.scorer.score(faces, ids, [evidence_id])
         if new:
             self.case.add_hits([h for h, _ in new])
         return faces, ids, new
-
-    def _new_hits(self, hits: list[Hit], view: Faces) -> list[tuple[Hit, dict[str, Any]]]:
-        """The hits not yet given for their track (face rules) or set of tracks (image)."""
-        face_ids = view.data["face_id"].tolist()
-        tracks = view.data["track_id"].tolist()
-        lengths = view.data["track_frames"].tolist()
-        out = []
-        for hit in hits:
-            if hit.face_id is not None and hit.face_id in face_ids:
-                i = face_ids.index(hit.face_id)
-                if lengths[i] < self.settings.min_track_frames:
-                    continue
-                key = (hit.source, tracks[i])
-                face = {"face_id": hit.face_id, "track_id": tracks[i],
-                        "track_frames": lengths[i], "box": [float(v) for v in view.xyxy[i]]}
-            else:
-                key = (hit.source, "image", *sorted(set(tracks)))
-                face = {"face_id": None, "track_id": None, "box": None}
-            if self.book.first_time(key):
-                out.append((hit, face))
-        return out
-
