@@ -9,6 +9,8 @@ LFW people in ``../shared/data/faces/lfw-dev``):
   the ``--engine dask`` path). Wall time runs from the call to its return and includes
   each engine loading its models (the pool's workers, or the Dask plugin); starting the
   cluster's processes is reported apart (``start s``) because a cluster outlives a run.
+* **CPU s/image**: CPU seconds the Dask workers spent per analysed image, which does not
+  depend on how busy the machine is (the figure ``docs/scale.md`` scales from).
 * **overhead per task**: an empty task (``abs``) sent 400 times through each engine with
   its own backpressure loop, so the figure is what the engine adds to every task.
 * **single writer**: faces written per second by the client into the SQLite case store
@@ -82,9 +84,14 @@ def run_engine(name: str, folder: Path, base: Path, workers: int) -> dict[str, A
             plugin = FaceModels(FaceSettings())
             engine.client.register_plugin(plugin, name=plugin.name)
         load_s = time.perf_counter() - t0
+        before = 0.0 if engine is None else sum(engine.client.run(_own_cpu).values())
         t0 = time.perf_counter()
         summary = analyze_case(case_dir, workers=workers, progress=False, cluster=engine)
         analyze_s = time.perf_counter() - t0
+        # CPU seconds the Dask workers spent per image: a cost that does not depend on the
+        # machine's load (the local pool's workers are the forkserver's children, not ours)
+        worker_cpu = (None if engine is None
+                      else sum(engine.client.run(_own_cpu).values()) - before)
         overhead = empty_task_overhead(engine, workers)
     finally:
         if engine is not None:
@@ -96,7 +103,17 @@ def run_engine(name: str, folder: Path, base: Path, workers: int) -> dict[str, A
             "ingest_s": round(ingest_s, 2), "load_s": round(load_s, 2),
             "analysed": summary["analysed"], "faces": summary["faces"],
             "cold_s": round(cold_s, 2), "warm_s": round(warm_s, 2),
+            "cpu_per_image_s": (None if worker_cpu is None
+                                else round(worker_cpu / max(1, summary["analysed"]), 3)),
             "overhead_ms": round(overhead * 1000, 2)}
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process (run in each Dask worker)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def local_load(settings: Any, workers: int) -> None:
@@ -209,13 +226,16 @@ def _print(rows: list[dict[str, Any]], sqlite_rate: float, pg_rate: float | None
            load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
     one = next(r for r in rows if r["engine"] == "dask-1")
     print(f"{'engine':8} {'start s':>7} {'ingest/s':>8} {'load s':>6} {'cold s':>6} "
-          f"{'images/s':>8} {'warm/s':>7} {'speed-up':>8} {'faces':>5} {'overhead/task':>13}")
+          f"{'images/s':>8} {'warm/s':>7} {'speed-up':>8} {'faces':>5} {'overhead/task':>13} "
+          f"{'CPU s/image':>11}")
     for row in rows:
         speed = one["warm_s"] / row["warm_s"]
         print(f"{row['engine']:8} {row['start_s']:7.1f} {row['files'] / row['ingest_s']:8.1f} "
               f"{row['load_s']:6.1f} {row['cold_s']:6.1f} {row['analysed'] / row['cold_s']:8.2f} "
               f"{row['analysed'] / row['warm_s']:7.2f} {speed:7.2f}x {row['faces']:5d} "
-              f"{row['overhead_ms']:10.2f} ms")
+              f"{row['overhead_ms']:10.2f} ms "
+              + (f"{row['cpu_per_image_s']:11.3f}" if row["cpu_per_image_s"] is not None
+                 else f"{'-':>11}"))
     print(f"cold s and images/s include loading the models, warm/s does not; speed-up is warm against "
           f"dask-1. {os.cpu_count()} cores; load average "
           f"{' '.join(f'{v:.2f}' for v in load_before)} before, "
