@@ -13,7 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from workbench.missing.alerts import Alerter, AlertSettings, EmailSettings, WebhookSettings
+from workbench.missing.alerts import (
+    Alerter,
+    AlertSettings,
+    EmailSettings,
+    WebhookSettings,
+    deliver,
+)
 from workbench.missing.backends import open_registry
 from workbench.missing.case_lookup import lookup_case
 from workbench.missing.records import RegistryPhoto
@@ -138,3 +144,16 @@ def test_failed_webhook_is_retried_next_time(tmp_path, new_case, shared_data, we
         lookup_case(new_case, reg, Threshold(0.8, "test"), on_verified=alerter)
         assert reg.alerts()[0]["status"] == "sent" and alerter.sent
     assert len(received) == 2 and received[1]["face"]["crop_blurred"] is False
+
+
+def test_delivery_reports_a_failed_channel_and_still_sends_the_other(webhook) -> None:
+    url, received, _ = webhook
+    with socket.socket() as probe:  # a port nobody listens on: the SMTP connection fails
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    settings = AlertSettings(email=EmailSettings("127.0.0.1", ("duty@agency.test",), port=dead,
+                                                 timeout_s=5),
+                             webhook=WebhookSettings(url))
+    channels = deliver(settings, {"type": "test"}, b"jpeg", "subject", ["line"])
+    assert channels["webhook"] == "sent" and received == [{"type": "test"}]
+    assert channels["email"].startswith("failed: ConnectionRefusedError")

@@ -97,7 +97,12 @@ def test_hits_go_to_the_alert_channels_once(new_case, clip, rules_file, tmp_path
     assert payload["type"] == "workbench.stream_hit" and payload["rule"] == "frightened_minor"
     assert payload["face"]["crop_blurred"] is True and payload["face"]["crop_jpeg_base64"]
     assert payload["frame"]["evidence_id"] == new_case.hits().iloc[0]["evidence_id"]
-    assert "frightened_minor" in inbox.messages[0]["Subject"]
+    message = inbox.messages[0]
+    assert "frightened_minor" in message["Subject"]
+    parts = {p.get_filename(): p for p in message.walk() if p.get_filename()}
+    assert list(parts) == ["face-blurred.jpg"]  # the shared delivery attaches the crop
+    body = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    assert f"Track: {payload['face']['track_id']}" in body.get_payload(decode=True).decode()
     logged = new_case.query("SELECT detail FROM audit WHERE action='stream.alert'")
     assert json.loads(logged.iloc[0]["detail"])["channels"] == {"email": "sent", "webhook": "sent"}
 

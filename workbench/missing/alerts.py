@@ -2,7 +2,8 @@
 
 An alert carries the case, the face crop (blurred unless ``blur_crop`` is off: the crop
 may show a victim), the similarity and the candidate record, and goes to every configured
-channel: email over SMTP and a JSON webhook. Each alert is claimed in the registry's
+channel: email over SMTP and a JSON webhook (:func:`deliver`, which stream alerts use
+too). Each alert is claimed in the registry's
 ``alerts`` table under a key of (case, face, record) before sending, so the same match is
 never sent twice; a failed send is retried on the next lookup. Every alert, and every
 suppressed duplicate, is written to the case's audit log.
@@ -143,25 +144,44 @@ def alert_payload(case: Any, query: FaceQuery, candidate: Candidate, crop: bytes
     }
 
 
-def send_email(settings: EmailSettings, payload: dict[str, Any], crop: bytes | None) -> None:
-    """Send the alert as an email with the crop attached."""
-    import smtplib
-    from email.message import EmailMessage
-
+def match_email(payload: dict[str, Any]) -> tuple[str, list[str]]:
+    """The subject and text lines of a registry-match alert's email."""
     cand = payload["candidate"]
-    message = EmailMessage()
-    message["Subject"] = (f"[Case Workbench] possible match: {cand['name'] or cand['record_id']}"
-                          f" in case {payload['case']['name']}")
-    message["From"] = settings.sender
-    message["To"] = ", ".join(settings.recipients)
+    subject = (f"[Case Workbench] possible match: {cand['name'] or cand['record_id']}"
+               f" in case {payload['case']['name']}")
     lines = [NOTE, "", f"Case: {payload['case']['name']} ({payload['case']['path']})",
              f"Face: {payload['face']['face_id']}",
              f"Candidate: {cand['record_id']} {cand['name']} {cand['record'].get('case_url', '')}",
              f"Similarity: {payload['similarity']} (threshold {payload['threshold']})",
              "Why:", *[f"  - {r}" for r in cand["reasons"]]]
+    return subject, lines
+
+
+def send_mail(settings: EmailSettings, subject: str, lines: list[str], crop: bytes | None,
+              blurred: bool) -> None:
+    """Send one alert email over SMTP with the face crop attached.
+
+    The one SMTP client of the workbench's alerts (registry matches here, stream hits in
+    :mod:`workbench.streams.alerts`): STARTTLS and login as the settings say, the password
+    read from the environment variable ``password_env`` names, never from a file.
+
+    Args:
+        settings: the SMTP server, sender and recipients.
+        subject: the subject line.
+        lines: the text, one line each.
+        crop: JPEG bytes attached as ``face-blurred.jpg`` (or ``face.jpg``), or None.
+        blurred: whether the crop is blurred (names the attachment).
+    """
+    import smtplib
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.sender
+    message["To"] = ", ".join(settings.recipients)
     message.set_content("\n".join(lines))
     if crop:
-        name = "face-blurred.jpg" if payload["face"]["crop_blurred"] else "face.jpg"
+        name = "face-blurred.jpg" if blurred else "face.jpg"
         message.add_attachment(crop, maintype="image", subtype="jpeg", filename=name)
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s) as smtp:
         if settings.starttls:
@@ -169,6 +189,29 @@ def send_email(settings: EmailSettings, payload: dict[str, Any], crop: bytes | N
         if settings.username:
             smtp.login(settings.username, os.environ.get(settings.password_env or "", ""))
         smtp.send_message(message)
+
+
+def deliver(settings: AlertSettings, payload: dict[str, Any], crop: bytes | None,
+            subject: str, lines: list[str]) -> dict[str, str]:
+    """Send one alert to every configured channel; returns ``channel -> outcome``.
+
+    Email gets ``subject`` and ``lines`` with the crop attached, the webhook the
+    ``payload`` as JSON. An outcome is ``sent`` or ``failed: <why>``: a channel that fails
+    never stops the others, nor the caller (a lookup, a watch).
+    """
+    channels: dict[str, str] = {}
+    for name, setting in (("email", settings.email), ("webhook", settings.webhook)):
+        if setting is None:
+            continue
+        try:
+            if isinstance(setting, EmailSettings):
+                send_mail(setting, subject, lines, crop, settings.blur_crop)
+            else:
+                send_webhook(setting, payload)
+            channels[name] = "sent"
+        except Exception as error:  # noqa: BLE001 - smtplib/requests errors vary; never stop
+            channels[name] = f"failed: {type(error).__name__}: {error}"
+    return channels
 
 
 def send_webhook(settings: WebhookSettings, payload: dict[str, Any]) -> None:
@@ -209,19 +252,7 @@ class Alerter:
         except Exception as error:  # noqa: BLE001 - an alert must go out even without a crop
             crop, detail["crop_error"] = None, f"{type(error).__name__}: {error}"
         payload = alert_payload(case, query, candidate, crop, blur)
-        channels: dict[str, str] = {}
-        for name, setting, send in (
-                ("email", self.settings.email, lambda s: send_email(s, payload, crop)),
-                ("webhook", self.settings.webhook, lambda s: send_webhook(s, payload))):
-            if setting is None:
-                continue
-            try:
-                send(setting)
-                channels[name] = "sent"
-            except (OSError, MissingPersonsError, ValueError) as error:
-                channels[name] = f"failed: {type(error).__name__}: {error}"
-            except Exception as error:  # noqa: BLE001 - requests/smtplib errors vary
-                channels[name] = f"failed: {type(error).__name__}: {error}"
+        channels = deliver(self.settings, payload, crop, *match_email(payload))
         status = "sent" if all(v == "sent" for v in channels.values()) else "failed"
         self.registry.finish_alert(key, status, channels)
         case.audit("registry.alert", target=candidate.record.id,
