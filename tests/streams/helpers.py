@@ -109,3 +109,19 @@ def make_cuts(path: Path) -> Path:
         "-filter_complex", "[0][1][2]concat=n=3:v=1:a=0", "-c:v", "libx264", "-preset",
         "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)
     return path
+
+
+def make_repeats(path: Path) -> Path:
+    """4 s at 10 fps, lossless: a still white square (1 s), black (2 s), the same square.
+
+    Lossless H.264 decodes every still frame to the same pixels, so the kept JPEGs repeat
+    byte for byte: the picture of the last second is the first second's, seen again.
+    """
+    subprocess.run([
+        ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", "color=c=black:s=160x120:r=10:d=4",
+        "-f", "lavfi", "-i", "color=c=white:s=24x24:r=10",
+        "-filter_complex", "[0][1]overlay=x=20:y=20:shortest=1:enable='lt(t,1)+gte(t,3)'",
+        "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "10",
+        "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)
+    return path

@@ -8,7 +8,10 @@ A stream has no file to hash, so a watch keeps what it analysed:
   a ``video_frame`` evidence item (id: SHA-256 of the JPEG; MD5, SHA-1 and PDQ as the
   ingest records them; ``frame_time_s`` its stream time; ``captured_at`` when it was
   received). The analysis reads the pixels *of the kept JPEG*, so re-analysing the kept
-  frame gives the same faces.
+  frame gives the same faces. A frame whose JPEG is byte for byte one the case already
+  holds (a frozen picture, a looped file) stays one evidence item: the repeat adds a
+  source path (``...&t=<its time>``) and a line in its segment, and the item keeps the
+  metadata, faces and tracks of its first sighting (see :mod:`workbench.streams.watch`).
 * every ``segment_s`` seconds of stream time the frames so far are closed into a segment:
   ``segment-NNNN.json`` lists each frame's SHA-256, time and file with the segment's time
   span and the previous segment's SHA-256, and the audit log (hash-chained) records the
@@ -54,12 +57,16 @@ class KeptFrame:
         path: the JPEG's path relative to the case folder.
         rgb: the pixels of the kept JPEG (what the analysis sees).
         jpeg: the JPEG bytes (for previews and alert crops).
+        new: False when the case already held these exact bytes (a frozen or repeated
+            picture): the frame is then one more sighting of that evidence item, not a
+            new item.
     """
 
     evidence_id: str
     path: str
     rgb: np.ndarray = field(repr=False)
     jpeg: bytes = field(repr=False)
+    new: bool = True
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
@@ -121,10 +128,10 @@ class FrameKeeper:
             shown)
         return self.stream_id
 
-    def _add(self, evidence: Evidence, path: str) -> None:
+    def _add(self, evidence: Evidence, path: str) -> bool:
         from workbench.store.evidence import add
 
-        add(self.case, evidence, path, run_id=self.run_id)
+        return add(self.case, evidence, path, run_id=self.run_id)
 
     def keep(self, frame: Frame) -> KeptFrame:
         """Write one frame as JPEG and record it as ``video_frame`` evidence."""
@@ -146,7 +153,7 @@ class FrameKeeper:
         height, width = rgb.shape[:2]
         captured = frame.received_at.isoformat(timespec="milliseconds")
         shown = f"{self.source}#watch={self.run_id[:8]}&t={frame.time_s:.3f}"
-        self._add(Evidence(
+        new = self._add(Evidence(
             id=hashes["sha256"], case=self.case.name, kind="video_frame", source_paths=(shown,),
             captured_at=frame.received_at,
             hashes={**hashes, "pdq": pdq, "pdq_quality": pdq_quality},
@@ -161,7 +168,7 @@ class FrameKeeper:
         self._frames.append({"sha256": hashes["sha256"], "time_s": frame.time_s,
                              "received_at": captured, "sample": frame.sample,
                              "path": str(relative)})
-        return KeptFrame(hashes["sha256"], str(relative), rgb, data)
+        return KeptFrame(hashes["sha256"], str(relative), rgb, data, new)
 
     def forget(self, kept: KeptFrame) -> None:
         """Undo :meth:`keep` for a frame whose evidence row was rolled back."""

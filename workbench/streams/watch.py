@@ -10,6 +10,13 @@ the kept frames, so a re-score gives the watch's hits) and stores each rule's hi
 track as a criterion hit, which the review queue shows like any other, and sends it to
 the alert channels when the settings name some and the hit reaches the review threshold.
 
+A frame byte for byte identical to one the case already holds (a frozen picture, a
+looped file) is one more sighting of that evidence item (:mod:`workbench.streams.keep`):
+its faces still feed the tracker, so a track runs on through a freeze, but they are
+neither stored again nor scored again. The item keeps the faces and track ids of its first
+sighting and a repeat adds no observation to a track's means or length, which is what
+``workbench score`` replays; ``repeats`` counts such sightings.
+
 The whole watch is one run (``kind='watch'``): source (password masked), sampling and
 engine settings in its parameters; frames received, skipped, analysed and dropped,
 reconnections, segments, first and last frame times and why it stopped in its summary.
@@ -37,6 +44,7 @@ from workbench.types import Faces, Hit, Run
 if TYPE_CHECKING:
     from workbench.faces.settings import FaceSettings
     from workbench.store.case import Case
+    from workbench.streams.keep import KeptFrame
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class WatchStatus:
     waiting: int = 0
     reconnects: int = 0
     kept: int = 0
+    repeats: int = 0
     faces: int = 0
     tracks: int = 0
     hits: int = 0
@@ -285,7 +294,7 @@ class _Watch:
         try:
             with self.case.transaction():
                 kept = self.keeper.keep(frame)
-                faces, ids, new = self._analyse(frame, kept.rgb, kept.evidence_id)
+                faces, ids, new = self._analyse(frame, kept)
         except BaseException:
             if kept is not None:  # rolled back: the segment must not list the frame
                 self.keeper.forget(kept)
@@ -322,15 +331,19 @@ class _Watch:
                 st.alerts += int(bool(channels) and all(v == "sent" for v in channels.values()))
         del st.recent_hits[:-50]
 
-    def _analyse(self, frame: Frame, rgb: np.ndarray, evidence_id: str
+    def _analyse(self, frame: Frame, kept: KeptFrame
                  ) -> tuple[Faces, list[str], list[tuple[Hit, dict[str, Any]]]]:
-        """Faces of the kept frame, stored with their tracks; the track hits, stored."""
+        """Faces of the kept frame, stored with their tracks; the track hits, stored.
+
+        A repeated picture (``kept.new`` False) only moves the tracker on: its item keeps
+        the faces, tracks and hits of its first sighting.
+        """
         from workbench.store.faces import save_faces, set_track_ids
 
-        run_id = self.status.run_id
+        run_id, evidence_id = self.status.run_id, kept.evidence_id
         errors: dict[str, str] = {}
         try:
-            faces = self.analyzer.analyze(rgb, evidence_id, run_id)
+            faces = self.analyzer.analyze(kept.rgb, evidence_id, run_id)
         except (ValueError, RuntimeError) as error:
             # as in `analyze`: a frame the models cannot process is recorded, not fatal
             faces = Faces.empty(run_id=run_id)
@@ -340,8 +353,11 @@ class _Watch:
         if "face_id" not in faces.data:  # the store's naming, so hits point at stored faces
             faces.data["face_id"] = np.array([f"{evidence_id}:{i}" for i in range(len(faces))],
                                              dtype=object)
-        save_faces(self.case, faces, [evidence_id], self.analyzer.signature, errors)
         ids = self.book.assign(frame.sample, faces)
+        if not kept.new:
+            self.status.repeats += 1
+            return faces, ids, []
+        save_faces(self.case, faces, [evidence_id], self.analyzer.signature, errors)
         set_track_ids(self.case, list(zip(ids, faces.data["face_id"].tolist(), strict=True)))
         new = self.scorer.score(faces, ids, [evidence_id])
         if new:
