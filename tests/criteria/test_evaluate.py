@@ -192,3 +192,16 @@ rules:
     hits = score_hits(rules, faces_from_rows(rows))
     assert [h.evidence_id for h in hits] == [fake_evidence_id("three")]
     assert hits[0].conditions[0].value == 3
+
+
+def test_faces_without_p_minor_get_the_age_estimate_in_a_mixed_case():
+    # An older analysis stored ages only; a newer one the age head's p_minor. Both kinds of
+    # face in one case must still be judged by the minor rules, each by what it has.
+    from workbench.criteria.apply import faces_frame
+
+    rows = [make_face("new", age=30.0, age_std=3.0, p_minor=0.9),
+            make_face("old", age=12.0, age_std=3.0, p_minor=float("nan"))]
+    frame = faces_frame(faces_from_rows(rows))
+    assert frame["p_minor"].iloc[0] == pytest.approx(0.9)  # the head's value is kept
+    assert frame["p_minor"].iloc[1] == pytest.approx(minor_probability(12.0, 3.0)[0])
+    assert frame["p_minor"].iloc[1] > 0.9

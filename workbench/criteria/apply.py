@@ -32,9 +32,16 @@ def faces_frame(faces: Faces) -> pd.DataFrame:
         # The case store names a face ``<evidence_id>:<index within the image>``.
         index = frame.groupby("evidence_id", sort=False).cumcount().astype(str)
         frame["face_id"] = frame["evidence_id"].astype(str) + ":" + index
-    if "p_minor" not in frame and "age" in frame:
-        std = frame["age_std"].to_numpy(float) if "age_std" in frame else None
-        frame["p_minor"] = minor_probability(frame["age"].to_numpy(float), std)
+    if "age" in frame:
+        # Faces analysed before the age head (or by a backend without it) have an age but
+        # no p_minor: they get the age-based estimate, face by face, so a case mixing
+        # both still fires the p_minor rules on every face.
+        known = (frame["p_minor"].to_numpy(float) if "p_minor" in frame
+                 else np.full(len(frame), np.nan))
+        if np.isnan(known).any():
+            std = frame["age_std"].to_numpy(float) if "age_std" in frame else None
+            estimate = minor_probability(frame["age"].to_numpy(float), std)
+            frame["p_minor"] = np.where(np.isnan(known), estimate, known)
     return frame.reset_index(drop=True)
 
 
