@@ -104,8 +104,8 @@ def _review_case(pg_url: str, tmp_path: Path, shared_data: Path) -> tuple[Path, 
 
 def test_two_review_sessions_on_one_postgresql_case(pg_url: str, tmp_path: Path,
                                                     shared_data: Path) -> None:
-    from workbench.review.queue import decide, queue_items
-    from workbench.store.reviews import StaleDecision
+    from workbench.review.queue import decide, queue_frame, queue_items
+    from workbench.store.reviews import Review, StaleDecision
 
     folder, items = _review_case(pg_url, tmp_path, shared_data)
     alice, bob = Case.open(folder), Case.open(folder)
@@ -139,9 +139,11 @@ def test_two_review_sessions_on_one_postgresql_case(pg_url: str, tmp_path: Path,
             decide(bob, items[0], "dismiss", who="bob", shown=shown_to_bob[items[0]])
         assert "Reload the queue" in str(refused.value)
         assert {i.item: i.status for i in queue_items(bob)}[items[0]] == "confirmed"
-        # shown the current state, his decision goes through
-        current = {i.item: i.review for i in queue_items(bob)}[items[0]]
-        decide(bob, items[0], "dismiss", note="not a minor", who="bob", shown=current)
+        # shown the current state (a row of the queue's table, as a widget holds it), his
+        # decision goes through
+        row = queue_frame(bob).set_index("item").loc[items[0]]
+        decide(bob, items[0], "dismiss", note="not a minor", who="bob",
+               shown=Review.from_row(row))
         assert {i.item: i.status for i in queue_items(alice)}[items[0]] == "dismissed"
     finally:
         alice.close()

@@ -53,6 +53,14 @@ class Review:
     outdated_decision: str = ""
     evidence_sha: str = ""
 
+    @classmethod
+    def from_row(cls, row: Any) -> Review:
+        """The review a queue row (``queue_frame``, the widget's table, JSON lines) shows,
+        to pass as ``shown`` when deciding on it."""
+        # every field is text; a table's empty cell may be None or NaN
+        return cls(**{name: row[name] if isinstance(row[name], str) else ""
+                      for name in cls.__dataclass_fields__})
+
 
 def decisions(case: Case) -> dict[str, Any]:
     """Every recorded decision by hit id (``sqlite3.Row`` with all columns)."""
