@@ -9,6 +9,8 @@ import):
 
 * :func:`workbench.uniforms.reader.read_image` - body reader, every face of an image.
 * :mod:`workbench.uniforms.body` - the mask and pose models; :mod:`.person_regions`.
+* :func:`workbench.uniforms.front.read_front` - the tie searched row by row below the
+  chin; :mod:`workbench.uniforms.presence` - its presence model (JSON, fit split only).
 * :func:`workbench.uniforms.overlay.region_overlay` - what was read where, over a blurred
   thumbnail (the inspector widget shows it).
 * :mod:`workbench.uniforms.realset` - measurement on real photos labelled by eye.
