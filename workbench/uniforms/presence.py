@@ -7,7 +7,7 @@ Only items whose cues carry evidence have a model: a model fitted on business su
 would otherwise learn that set's base rates (few jumpers) instead of what the photo
 shows. Refit with::
 
-    python -m workbench.uniforms.presence --out workbench/uniforms/presence.json
+    python -m workbench.uniforms.presence_fit --out workbench/uniforms/presence.json
 
 Example:
     >>> model = load_models()["tie"]
@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -93,7 +92,7 @@ def load_models(path: str | Path | None = None) -> dict[str, PresenceModel]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PresenceModelError(
             f"cannot read the uniform presence model {file}: {exc}; refit it with "
-            "'python -m workbench.uniforms.presence --out FILE'") from exc
+            "'python -m workbench.uniforms.presence_fit --out FILE'") from exc
 
 
 def training_rows(people: Sequence[tuple[dict[str, Any], dict[str, float]]], item: str
@@ -123,34 +122,3 @@ def fit_models(people: Sequence[tuple[dict[str, Any], dict[str, float]]]
                                   tuple(scale.round(5).tolist()),
                                   tuple(w.round(5).tolist()), round(b, 5))
     return out
-
-
-def _fit_split_cues() -> list[tuple[dict[str, Any], dict[str, float]]]:
-    """The fit split's labels with the body reader's cues (model outputs cached)."""
-    from workbench.uniforms import realset
-
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces"
-    prepared = realset.prepare(realset.load_labels(split="fit"), shared)
-    out = []
-    for p in prepared:
-        person = realset.body_reader(p)
-        cues = dict((person.uniform or {}).get("cues", {})) if person is not None else {}
-        out.append((p.label, cues))
-    return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Fit the uniform presence model on the "
-                                     "fit split of tests/data/uniforms_real")
-    parser.add_argument("--out", required=True, help="JSON file to write")
-    args = parser.parse_args(argv)
-    models = fit_models(_fit_split_cues())
-    doc = {"format": 1, "fitted_on": "tests/data/uniforms_real split=fit",
-           "models": {k: m.as_dict() for k, m in models.items()}}
-    Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
-    print(json.dumps(doc, indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
