@@ -274,13 +274,13 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
             p = 0.15 + 0.8 * cues["outer"] if "outer" in cues else 0.5
         elif item == "jumper":
             # Below where a jacket's V closes: a layer that is not the shirt. When it is
-            # the outer layer's colour it may be a buttoned jacket or a jumper of the
-            # same colour; the jumper is said (as the face-geometry reader does), with
-            # less confidence.
+            # the outer layer's colour it is a buttoned jacket or a jumper of the same
+            # colour: "cannot tell", leaning to the jacket alone (a jumper under a jacket
+            # shows in the V, which was read as the jacket's), near-neutral for the search.
             outer = m["blazer"]
             p = _distinct(measure, shirt)
             if outer is not None and _distinct(measure, outer) < 0.5:
-                p = 0.5 + 0.1 * (p - 0.5)
+                p = 0.5 - 0.1 * abs(p - 0.5)
         else:   # lower garment: cloth rather than skin, one dominant colour
             top = measure.colours[0].share if measure.colours else 0.0
             p = float(np.clip(0.3 + 0.5 * top * (1 - measure.skin_share), 0, 1))
