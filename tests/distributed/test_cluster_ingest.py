@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from daskcluster import Cluster, workbench
 
+from workbench.store import Case
+
 
 def _evidence(case_dir: Path) -> dict[str, tuple[str, ...]]:
-    from workbench.store import Case
-
     with Case.open(case_dir) as case:
         frame = case.evidence()
         return {sha: tuple(sorted(paths)) for sha, paths in zip(frame["sha256"], frame["paths"],
@@ -32,6 +32,8 @@ def test_ingest_on_the_cluster_stores_what_the_local_pool_stores(
         assert remote[key] == local[key], key
     assert remote["new_evidence"] > 50
     assert _evidence(tmp_path / "dask") == _evidence(tmp_path / "local")
+    with Case.open(tmp_path / "dask") as case:  # the run says where its tasks ran
+        assert dask_cluster.address in case.run(remote["run_id"]).params["tasks_on"]
 
     again = json.loads(workbench("ingest", str(tmp_path / "dask"), source, "--cluster",
                                  dask_cluster.address, "--json").stdout)

@@ -138,7 +138,8 @@ def analyze_case(case_dir: str | os.PathLike[str] | Any, settings: FaceSettings 
                 tasks.append(Task(item.id, case.pixels_path(item)))
             except CaseError as error:
                 errors[item.id] = str(error)
-        run = engine.new_run(workers=workers, pending=len(pending))
+        run = engine.new_run(workers=workers, pending=len(pending), tasks_on=(
+            "local pool" if cluster is None else cluster.describe()))
         with case.recording(run) as rec:
             rec.summarize = lambda: {k: summary[k] for k in ("analysed", "skipped", "faces")
                                      } | {"errors": len(errors)}

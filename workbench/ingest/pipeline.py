@@ -146,7 +146,8 @@ def _ingest(case: Case, sources: Sequence[str | os.PathLike[str]], settings: Ing
     lists = [import_hash_list(case, path) for path in settings.hash_lists]
     params = {"sources": [os.fspath(s) for s in sources], "fps": settings.fps,
               "scene_threshold": settings.scene_threshold, "max_pixels": settings.max_pixels,
-              "hash_lists": list(settings.hash_lists)}
+              "hash_lists": list(settings.hash_lists),
+              "tasks_on": "local pool" if cluster is None else cluster.describe()}
     run = Run.start("ingest", models=_versions(), params=params)
     report = IngestReport(run_id=run.id, hash_lists=[
         {"name": i.name, "rows": i.rows, "imported": i.imported, "duplicates": i.duplicates,
