@@ -69,6 +69,20 @@ def test_uniform_is_decided_first_then_items(jacket: bool, tie: bool, uniform: b
     assert person.as_dict()["uniform"]["body_outline"]
 
 
+def test_a_tie_off_the_chins_line_is_found_and_its_strip_is_shown() -> None:
+    # the head turned: the tie hangs 30 px (0.3 face widths) right of the chin's line
+    img, mask, face = _photo(jacket=False, tie=False)
+    _fill(img, (420, 197, 440, CUT), RED)
+    pose = _pose(400, 230, 100)
+    person, _ = read_person(img, balanced_lab(img, mask), np.array(face), None, mask, pose)
+    tie = person.items["tie"]
+    assert person.uniform["cues"]["front_tie"] > 0.5
+    assert tie.present and tie.confidence > 0.5
+    strips = tie.detail[-1]["region"]
+    searched = np.array(strips[-1])                  # the strip found, after the fixed one
+    assert len(strips) >= 2 and abs(searched[:, 0].mean() - 430) < 8
+
+
 def test_a_photo_showing_the_whole_torso_is_read_with_the_face_layout() -> None:
     img = np.full((H, W, 3), 128, np.uint8)
     mask = np.zeros((H, W), np.float32)
