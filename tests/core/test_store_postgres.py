@@ -168,3 +168,25 @@ def test_cli_keeps_a_case_in_postgresql(pg_url: str, tmp_path: Path, shared_data
     summary = json.loads(run("case", "summary", folder, "--json"))
     assert summary["evidence"] >= 5 and summary["runs_by_status"] == {"done": 1}
     assert "audit chain intact" in run("audit", "verify", folder)
+
+
+def test_a_decision_on_an_item_changed_since_shown_is_refused(new_case: Case,
+                                                               shared_data: Path) -> None:
+    from workbench.review.queue import decide, queue_items
+    from workbench.store.faces import save_faces
+    from workbench.store.reviews import StaleDecision
+
+    ids = _ingest(new_case, shared_data)
+    new_case.add_hits([Hit(e, "criterion", "minor-distress", 0.6) for e in ids[:2]])
+    shown = {i.evidence_id: i for i in queue_items(new_case)}
+    first, second = shown[ids[0]], shown[ids[1]]
+
+    decide(new_case, first.item, "confirm", who="alice")  # alice, from her own screen
+    with pytest.raises(StaleDecision, match="marked confirmed by alice"):
+        decide(new_case, first.item, "dismiss", who="bob", shown=first.review)
+
+    save_faces(new_case, _faces([ids[1]]), [ids[1]], "sig")  # the image is analysed again
+    with pytest.raises(StaleDecision, match="analysed again"):
+        decide(new_case, second.item, "confirm", who="bob", shown=second.review)
+    assert {i.item: i.status for i in queue_items(new_case)} == {
+        first.item: "confirmed", second.item: "pending"}
