@@ -23,6 +23,7 @@ The load average is printed beside the figures: the machine may be shared.
 Usage:
     .venv/bin/python benchmarks/scale.py [--limit 120] [--workers 2] [--no-postgres]
         [--json FILE]
+    .venv/bin/python benchmarks/scale.py --ab 2 [--limit 120]   # local pool vs LocalCluster
 """
 
 from __future__ import annotations
@@ -197,15 +198,33 @@ def postgres_write_rate(folder: Path, base: Path) -> float | None:
         shutil.rmtree(parent, ignore_errors=True)
 
 
+def alternate(limit: int, workers: int, rounds: int) -> None:
+    """Which engine a single machine should default to: the same work alternated."""
+    with tempfile.TemporaryDirectory(prefix="wb-scale-") as tmp:
+        folder = images(limit, Path(tmp) / "evidence")
+        for index, name in enumerate(["dask-2", "local"] * rounds):
+            base = Path(tmp) / f"round-{index}"
+            base.mkdir()
+            row = run_engine(name, folder, base, workers)
+            print(f"{name:7} cold {row['cold_s']:6.1f} s  warm {row['warm_s']:6.1f} s  "
+                  f"load average {os.getloadavg()[0]:.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=120, help="images (default 120)")
     parser.add_argument("--workers", type=int, default=2, help="local pool processes")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rate")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--ab", type=int, metavar="ROUNDS",
+                        help="only the default-engine question: dask-2 and the local pool "
+                        "alternated ROUNDS times (each sees the same load), analysis seconds")
     args = parser.parse_args()
     os.environ.setdefault("WORKBENCH_MODELS", str(ROOT / ".models"))
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.ab:
+        alternate(args.limit, args.workers, args.ab)
+        return
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="wb-scale-") as tmp:
         folder = images(args.limit, Path(tmp) / "evidence")
