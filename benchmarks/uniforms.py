@@ -57,6 +57,19 @@ def real_set(split: str) -> dict[str, Any]:
     return out
 
 
+def _reader_code() -> str:
+    """SHA-256 of the uniform readers' code and fitted files: cached readings are only
+    reused by the very code that made them (a version string someone must remember to
+    bump once left a stale cache in place)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    package = REPO / "workbench" / "uniforms"
+    for path in sorted([*package.glob("*.py"), *package.glob("*.json")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def drawn_set(n_attributes: int, n_queries: int, seed: int) -> dict[str, Any]:
     from workbench.eval.uniform_queries import (
         BodyObserver,
@@ -75,6 +88,7 @@ def drawn_set(n_attributes: int, n_queries: int, seed: int) -> dict[str, Any]:
     from workbench.uniforms.extract import METHOD as FACE_METHOD
     from workbench.uniforms.reader import METHOD as BODY_METHOD
 
+    code = _reader_code()
     for name, observer, file, method in (
             ("face", observe, "uniforms_queries.json", FACE_METHOD),
             ("body", BodyObserver(), "uniforms_queries_body.json", BODY_METHOD)):
@@ -91,13 +105,13 @@ def drawn_set(n_attributes: int, n_queries: int, seed: int) -> dict[str, Any]:
             if path.is_file():
                 queries, meta = load_queries(path)
                 if (meta.get("seed") != seed + 1 or meta.get("n") != n_queries
-                        or meta.get("method") != method):
+                        or meta.get("method") != method or meta.get("code") != code):
                     queries = None      # drawn with other settings or read by another reader
             if queries is None:
                 queries, skipped = draw_queries(source, schools, n_queries, seed=seed + 1,
                                                 observer=observer)
                 meta = {"seed": seed + 1, "n": n_queries, "skipped": skipped, "reader": name,
-                        "method": method}
+                        "method": method, "code": code}
                 save_queries(queries, path, meta)
             result["search"] = evaluate_search(source, schools, n_queries, queries=queries)
             result["search"]["skipped"] = meta.get("skipped", 0)
