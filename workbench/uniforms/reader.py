@@ -45,8 +45,9 @@ from workbench.uniforms.presence import PresenceModel, load_models
 from workbench.uniforms.regions import ITEMS, anchor_from_face
 
 # mask + pose regions, white balance, uniform-first decision; v2: tie searched row by row
-# with a fitted presence model, collar's lightest fabric under a jacket, torso-missing mask
-METHOD = "body-regions-v2"
+# with a fitted presence model, collar's lightest fabric under a jacket, torso-missing mask;
+# v3: jacket-coloured cloth below the V reads "cannot tell, leaning no jumper"
+METHOD = "body-regions-v3"
 # Prior odds of the uniform decision and the weight of each cue (log-odds), set on the
 # fit split of tests/data/uniforms_real (never the check split).
 UNIFORM_PRIOR = -1.6
