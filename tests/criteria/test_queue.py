@@ -168,6 +168,12 @@ def test_cli_score_and_review(case, capsys):
     assert main(["review", str(case.path), "--decide", item, "--decision", "confirm",
                  "--note", "checked"]) == 0
     assert "confirmed" in capsys.readouterr().out
+    # A decided item is not silently replaced: the CLI names who decided and when.
+    assert main(["review", str(case.path), "--decide", item, "--decision", "dismiss"]) == 2
+    assert "already confirmed by" in capsys.readouterr().err
+    assert main(["review", str(case.path), "--decide", item, "--decision", "confirm",
+                 "--note", "checked twice", "--change"]) == 0
+    assert "confirmed" in capsys.readouterr().out
     assert main(["review", str(case.path), "--json", "--pending"]) == 0
     pending = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert item not in {r["item"] for r in pending} and len(pending) == len(rows) - 1

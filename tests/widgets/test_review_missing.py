@@ -172,3 +172,28 @@ def test_missing_lookup_registry_error_is_readable() -> None:
     widget = MissingPersonLookup("CASE", lookup=lambda *a: None, open_registry=no_registry)
     widget.search_button.click()
     assert "registry init" in widget.error and widget.faces_searched == 0
+
+
+def test_a_decision_on_an_item_someone_else_decided_since_is_refused(small_case) -> None:
+    # Two analysts load the same queue; the second decides an item the first has decided
+    # in the meantime. Nothing of hers is recorded, and her queue shows the item as it is.
+    first, second = ReviewQueue(small_case), ReviewQueue(small_case)
+    item = first.current["hit_id"]
+    first.note.value = "adult; dismissed"
+    first.buttons["dismiss"].click()
+    assert first.error == "" and first.decided == 1
+    decisions_logged = len(small_case.audit_log())
+    second.note.value = "possible minor"
+    second.buttons["escalate"].click()
+    assert "changed since it was shown" in second.error and second.decided == 0
+    assert second.current["hit_id"] == item
+    assert second.current["status"] == "dismissed"  # reloaded: the first decision shows
+    assert len(small_case.audit_log()) == decisions_logged
+    # Having seen it, she may change it; so may the first analyst change his mind.
+    second.buttons["escalate"].click()
+    assert second.error == "" and second.decided == 1
+    first.reload()
+    first.index = 0
+    first.note.value = "on reflection, confirm"
+    first.buttons["confirm"].click()
+    assert first.error == ""

@@ -18,19 +18,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     review.add_argument("--decide", metavar="ITEM", help="item key (or a unique prefix)")
     review.add_argument("--decision", choices=["confirm", "dismiss", "escalate"])
     review.add_argument("--note", default="", help="why (required to escalate)")
+    review.add_argument("--change", action="store_true",
+                        help="replace a decision already recorded on the item (without it, "
+                        "an item someone has decided is refused, naming who and when)")
     review.set_defaults(handler=_review)
 
 
 def _review(args: argparse.Namespace) -> int:
     from workbench.cli._output import print_json_lines, print_table
-    from workbench.review import ReviewError, decide, queue_items
+    from workbench.review import ReviewError, decide, find_item, queue_items
     from workbench.store import Case
 
     with Case.open(args.case_dir) as case:
         if args.decide:
             if not args.decision:
                 raise ReviewError("--decide needs --decision confirm|dismiss|escalate")
-            item = decide(case, args.decide, args.decision, note=args.note)
+            current = find_item(case, args.decide)
+            if current.decided_at and not args.change:
+                raise ReviewError(
+                    f"{current.item[:12]} is already {current.status} by "
+                    f"{current.decided_by} at {current.decided_at}; look at it again "
+                    "(`workbench review CASE --json`), then add --change to replace it")
+            # The item as read here: a decision recorded by someone else in between is
+            # refused by the store instead of being overwritten.
+            item = decide(case, current.item, args.decision, note=args.note,
+                          shown=current.review)
             print(f"{item.item}: {item.status} by {item.decided_by} at {item.decided_at}")
             return 0
         items = queue_items(case, args.threshold, include_decided=not args.pending)

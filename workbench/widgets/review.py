@@ -14,6 +14,9 @@ from workbench.widgets.base import WorkbenchWidget, lazy, table_html
 
 # Button verb -> the status the item then has (the review domain's vocabulary).
 DECISIONS = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
+# A queue row carrying these shows the item's review, passed to ``decide`` as ``shown``.
+_REVIEW_FIELDS = {"status", "note", "decided_by", "decided_at", "outdated_decision",
+                  "evidence_sha"}
 _COLUMNS = {"item": "hit_id", "rule": "source"}
 
 
@@ -31,7 +34,11 @@ class ReviewQueue(WorkbenchWidget):
             ``explanation`` or ``conditions``, optionally a face box ``x1..y2`` (default:
             :func:`workbench.review.queue.queue_with_boxes`).
         decide: ``decide(case, item, decision, note)`` with decision ``confirm``,
-            ``dismiss`` or ``escalate`` (default: ``workbench.review.queue.decide``).
+            ``dismiss`` or ``escalate`` (default: ``workbench.review.queue.decide``); when
+            the queue's rows carry the review (status, decided_by, decided_at, note,
+            outdated_decision, evidence_sha, as the default queue's do) it is also given
+            ``shown=Review``, so a decision on an item changed since it was loaded is
+            refused and the queue is reloaded.
         thumbnail: ``thumbnail(case, sha256, blurred=True, box=..., size=...) -> PNG``.
         reveal: ``reveal(case, item, sha256, box) -> PNG`` of the clear image, audited
             (default: :func:`workbench.review.thumbs.reveal_item`).
@@ -108,13 +115,35 @@ class ReviewQueue(WorkbenchWidget):
         if item is None:
             self.error = "The queue is empty: nothing to decide."
             return
+        from workbench.store.reviews import Review, StaleDecision
+
         note = self.note.value if note is None else note
-        done = self.call(self._decide, self.case, item["hit_id"], decision, note)
+        # The item's review as it is on screen: if someone else decided it, or its image
+        # was analysed again, since this queue was loaded, the store refuses the decision.
+        shown = {"shown": Review.from_row(item)} if _REVIEW_FIELDS <= item.keys() else {}
+        stale: list[bool] = []
+
+        def attempt(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return self._decide(*args, **kwargs)
+            except StaleDecision:
+                stale.append(True)
+                raise
+
+        done = self.call(attempt, self.case, item["hit_id"], decision, note, **shown)
         if self.error:
+            if stale:  # show the item as it is now, keeping the refusal on screen
+                refusal = self.error
+                self.reload()
+                self.error = refusal
             return
         self.decided += 1
         self.queue.loc[self.index, "status"] = getattr(done, "status", None) or DECISIONS.get(
             decision, decision)
+        review = getattr(done, "review", None)
+        if review is not None:  # the row now shows this decision, so a change of mind holds
+            for name in sorted(_REVIEW_FIELDS & set(self.queue.columns)):
+                self.queue.loc[self.index, name] = getattr(review, name)
         self.note.value = ""
         self.message = f"Recorded '{decision}' for {item['hit_id']}."
         self._move(1)
