@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from workbench.distributed.engine import add_arguments as add_engine_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     score = subparsers.add_parser(
@@ -23,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     explicit.add_argument("case_dir")
     explicit.add_argument("--force", action="store_true", help="re-score images already scored")
     explicit.add_argument("--no-progress", action="store_true")
+    add_engine_arguments(explicit)
     explicit.set_defaults(handler=_explicit)
 
 
@@ -50,10 +53,12 @@ def _score(args: argparse.Namespace) -> int:
 
 def _explicit(args: argparse.Namespace) -> int:
     from workbench.criteria.signals import scan_explicit
+    from workbench.distributed.engine import open_engine
     from workbench.store import Case
 
-    with Case.open(args.case_dir) as case:
-        result = scan_explicit(case, force=args.force, progress=not args.no_progress)
+    with Case.open(args.case_dir) as case, open_engine(args.engine, args.cluster) as engine:
+        result = scan_explicit(case, force=args.force, progress=not args.no_progress,
+                               engine=engine)
     print(f"explicit-content scan {result.run_id[:12]}: {result.scored} images scored, "
           f"{result.skipped} already scored, {result.failed} unreadable; "
           f"run `workbench score {args.case_dir}` to update the queue")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from workbench.distributed.engine import add_arguments as add_engine_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -24,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "its photo's geotag (else the case's geotags); stores school hits "
                              "(same as `workbench schools search-case`)")
     parser.add_argument("--top", type=int, default=10, help="with --search: schools per face")
+    add_engine_arguments(parser)
     parser.set_defaults(handler=_run)
 
 
@@ -41,9 +44,11 @@ def _run(args: argparse.Namespace) -> int:
                                        pattern=args.pattern, note=args.note)
             print(json.dumps({"face_id": face_id, "item": item, **values}))
             return 0
+        from workbench.distributed.engine import open_engine
         from workbench.uniforms.extract import extract_case
 
-        summary = extract_case(case, progress=not args.no_progress)
+        with open_engine(args.engine, args.cluster) as engine:
+            summary = extract_case(case, progress=not args.no_progress, engine=engine)
         if args.json:
             faces = load_attributes(case)
             print_json_lines({"face_id": k, **v} for k, v in faces.items())

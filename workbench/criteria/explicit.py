@@ -160,6 +160,11 @@ class ExplicitDetector:
         self._session: Any = None
         self.labels: tuple[str, ...] = LABELS
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to Dask workers without the open session (not picklable); each worker process
+        # opens its own on first use.
+        return {**self.__dict__, "_session": None}
+
     @property
     def name(self) -> str:
         return "nudenet-320n"

@@ -262,6 +262,26 @@ class DaskEngine:
         for results in self.run(analyze_batch, chunks, keys, settings, run_id, on_lost=lost):
             yield from results
 
+    def scan_results(self, kind: str, function: Callable[..., list[Any]], items: list[Any],
+                     signature: str, *args: Any) -> Iterator[Any]:
+        """The results of a scan's task function (``workbench.distributed.scans``), per item.
+
+        ``function(batch, *args)`` returns one ``(evidence id, result, error)`` per item of a
+        batch; several images travel in one task, as in the analysis. Task keys come from
+        ``kind``, ``signature`` (what identifies the models and settings) and the items'
+        ``key`` (the evidence ids, content hashes, and paths). A batch whose task killed every worker it
+        was given comes back as errors, one per item.
+        """
+        self.wait_for_workers()
+        chunks = batches(items, ANALYZE_BATCH, self.threads())
+        keys = [_key(kind, signature, *(item.key for item in chunk)) for chunk in chunks]
+
+        def lost(chunk: list[Any], reason: str) -> list[tuple[str, None, str]]:
+            return [(item.evidence_id, None, f"{kind} failed: {reason}") for item in chunk]
+
+        for results in self.run(function, chunks, keys, *args, on_lost=lost):
+            yield from results
+
 
 def batches(items: list[T], size: int, threads: int) -> list[list[T]]:
     """Consecutive items in batches of ``size``, smaller when there are few items, so every

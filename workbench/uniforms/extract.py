@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import json
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.distributed.scans import (
+    UniformItem,
+    UniformResult,
+    make_reader,
+    read_people,
+    uniforms_task,
+)
 from workbench.errors import WorkbenchError
+from workbench.ingest.images import _evidence_path as evidence_pixels_path
 from workbench.progress import progress_bar
 from workbench.store.case import Case
 from workbench.types import Faces, Run
-from workbench.uniforms.attributes import image_attributes
+
+if TYPE_CHECKING:
+    from workbench.distributed.engine import DaskEngine
 
 RUN_KIND = "uniforms"
 METHOD = "geometry-regions-v1"   # face-anchored regions, CIELAB naming, texture patterns
@@ -23,7 +34,7 @@ class NoFacesError(WorkbenchError):
 
 def extract_case(case: Case, progress: bool = True,
                  loader: Callable[[Any, Case], np.ndarray] | None = None,
-                 reader: str = "body") -> dict[str, Any]:
+                 reader: str = "body", engine: DaskEngine | None = None) -> dict[str, Any]:
     """Measure and store uniform attributes for every face in ``case``; one Run.
 
     Args:
@@ -34,6 +45,10 @@ def extract_case(case: Case, progress: bool = True,
         reader: ``body`` (person mask and pose regions, the default; needs the model
             pack's ``person_mask``, ``pose_detector`` and ``pose_landmarks``) or ``face``
             (regions from face geometry alone).
+        engine: a Dask engine (``workbench.distributed``) to read the images on its
+            workers, each loading the body models once; default: this process, as before.
+            Either way this process alone writes the case, the same rows. A custom
+            ``loader`` only runs here (it takes the open case).
 
     Returns:
         Summary: run_id, images, faces, uniform_likely (faces scoring >= 0.5), errors.
@@ -52,25 +67,27 @@ def extract_case(case: Case, progress: bool = True,
     if not groups:
         raise NoFacesError(f"case {case.path} has no stored faces; run the face analysis "
                            f"first (`workbench analyze {case.path}`)")
+    if engine is not None and loader is not None:
+        raise WorkbenchError("a custom loader runs only in this process: drop engine= or "
+                             "loader= (Dask workers read the evidence with load_rgb)")
     if loader is None:
         from workbench.ingest.images import load_rgb
 
         def loader(evidence: Any, c: Case) -> np.ndarray:
             return load_rgb(evidence, case=c)
 
+    digests: dict[str, str] | None = None
     if reader == "body":
         from workbench.uniforms.body import BodyModels
         from workbench.uniforms.reader import METHOD as BODY_METHOD
-        from workbench.uniforms.reader import read_image
 
         body = BodyModels()      # raises ModelMissing (naming the install command) first
-        models = {"uniforms": BODY_METHOD, **body.digests}
-
-        def read(rgb: np.ndarray, faces: Faces) -> list[Any]:
-            return read_image(rgb, faces, body)
+        digests = dict(body.digests)
+        models = {"uniforms": BODY_METHOD, **digests}
+        read = make_reader(reader, body)
     elif reader == "face":
         models = {"uniforms": METHOD}
-        read = image_attributes
+        read = make_reader(reader)
     else:
         raise WorkbenchError(f"unknown uniform reader {reader!r}; use 'body' or 'face'")
     run = Run.start(RUN_KIND, models=models,
@@ -88,21 +105,39 @@ def extract_case(case: Case, progress: bool = True,
                         "uniform_likely": int(likely), "errors": len(errors)})
         return summary
 
+    def results() -> Iterator[UniformResult]:
+        """``(evidence id, people or None, error or None)`` per image, in any order."""
+        items: list[UniformItem] = []
+        for evidence_id in evidence_ids:
+            faces = by_evidence[evidence_id]
+            try:
+                evidence = case.get_evidence(evidence_id)
+                if engine is None:
+                    rgb = loader(evidence, case)
+                else:
+                    # where load_rgb(evidence, case=case) reads: the worker reads that file
+                    items.append(UniformItem(evidence_id, evidence_pixels_path(evidence, case),
+                                             tuple(faces)))
+                    continue
+            except WorkbenchError as error:
+                yield evidence_id, None, str(error)
+                continue
+            yield evidence_id, read_people(rgb, faces, read), None
+        if engine is not None:
+            signature = json.dumps([reader, models], sort_keys=True)
+            yield from engine.scan_results("uniforms", uniforms_task, items, signature,
+                                           reader, digests)
+
     with case.recording(run) as rec, progress_bar(
             len(evidence_ids), "uniforms", enabled=progress, unit="image") as bar:
         rec.summarize = summarize
-        for evidence_id in evidence_ids:
-            subsets = by_evidence[evidence_id]
-            try:
-                rgb = loader(case.get_evidence(evidence_id), case)
-            except WorkbenchError as error:
+        for evidence_id, people, error in results():
+            bar.update(1)
+            if people is None:
                 errors[evidence_id] = str(error)
-                bar.update(1)
                 continue
-            people = [p for subset in subsets for p in read(rgb, subset)]
             save_attributes(case, people, run.id)
             done += len(people)
             likely += sum(p.uniform_score >= 0.5 for p in people)
-            bar.update(1)
     summary["error_detail"] = errors
     return summary
