@@ -282,3 +282,27 @@ def test_uniforms_command_on_a_real_scheduler(dask_cluster: Cluster, tmp_path: P
     assert "Dask cluster at" in out.stderr
     with Case.open(tmp_path / "local") as local, Case.open(tmp_path / "dask") as dask:
         assert _attributes(dask) == _attributes(local)
+
+
+@pytest.mark.slow
+def test_explicit_command_with_the_real_model_on_a_real_scheduler(
+        dask_cluster: Cluster, shared_data: Path, tmp_path: Path):
+    """``workbench explicit CASE --cluster tcp://...`` with NudeNet on ordinary photos."""
+    import shutil
+
+    pytest.importorskip("onnxruntime")
+    root = shared_data / "faces" / "labelled" / "openface" / "images" / "examples"
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for path in sorted(root.glob("*.jpg"))[:12]:
+        shutil.copy(path, evidence)
+    workbench("ingest", str(tmp_path / "local"), str(evidence), "--workers", "1", "--json")
+    shutil.copytree(tmp_path / "local", tmp_path / "dask")
+    workbench("explicit", str(tmp_path / "local"), "--no-progress")
+    out = workbench("explicit", str(tmp_path / "dask"), "--no-progress", "--cluster",
+                    dask_cluster.address)
+    assert f"{len(list(evidence.iterdir()))} images scored" in out.stdout
+    with Case.open(tmp_path / "local") as local, Case.open(tmp_path / "dask") as dask:
+        assert len(_signals(dask)) == len(list(evidence.iterdir()))
+        assert _signals(dask) == _signals(local)   # same scores, classes and boxes
+        assert any(d["detections"] for *_, d in _signals(dask))   # the model really ran
