@@ -12,7 +12,7 @@ PORT   ?= 8866
 export WORKBENCH_MODELS ?= $(CURDIR)/.models
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-deps test-deps models assets demo demo-build serve test test-slow test-all lint bench clean
+.PHONY: help setup system-deps test-deps models assets demo demo-build serve test test-slow test-postgres test-all lint bench clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -65,7 +65,10 @@ test: setup models assets test-deps ## fast tier: unit, store, ingest, widgets (
 test-slow: setup models assets system-deps ## slow tier: real models, notebooks, Voila in Chromium
 	$(BIN)/pytest -m "slow or browser" $(PYTEST_ARGS)
 
-test-all: test test-slow
+test-postgres: setup models assets test-deps ## the fast tier again with every case kept in PostgreSQL + pgvector
+	$(BIN)/pytest -m "not slow and not browser" --case-db postgresql $(PYTEST_ARGS)
+
+test-all: test test-slow test-postgres
 
 lint: setup
 	$(BIN)/ruff check workbench tests benchmarks scripts

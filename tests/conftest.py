@@ -63,3 +63,36 @@ def pg_url() -> Iterator[str]:
     finally:
         server.cleanup()
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--case-db", choices=("sqlite", "postgresql"), default="sqlite",
+        help="where every case a test creates keeps its tables: sqlite (case.db, the "
+        "default) or postgresql (a pgvector server started for the session), so the same "
+        "tests check both backends")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def case_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The backend of every case created in this session (``--case-db``).
+
+    With ``postgresql``, ``Case.init`` without a ``db`` keeps the new case in the session's
+    PostgreSQL server (each case in its own schema), exactly as ``workbench case init
+    --db URL`` would: every test that builds a case through the product runs on it.
+    """
+    backend = request.config.getoption("--case-db")
+    if backend != "postgresql":
+        yield backend
+        return
+    from workbench.store import Case
+
+    url = request.getfixturevalue("pg_url")
+    init = Case.init.__func__
+
+    def init_in_postgresql(cls, path, name=None, db=None):  # noqa: ANN001, ANN202
+        return init(cls, path, name=name, db=db or url)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Case, "init", classmethod(init_in_postgresql))
+        yield backend

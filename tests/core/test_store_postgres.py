@@ -190,3 +190,14 @@ def test_a_decision_on_an_item_changed_since_shown_is_refused(new_case: Case,
         decide(new_case, second.item, "confirm", who="bob", shown=second.review)
     assert {i.item: i.status for i in queue_items(new_case)} == {
         first.item: "confirmed", second.item: "pending"}
+
+
+def test_the_case_db_option_puts_every_new_case_where_it_says(case_backend, tmp_path) -> None:
+    # `pytest --case-db postgresql` runs the whole suite's cases on PostgreSQL; this checks
+    # that a case made the ordinary way really lands there (or in case.db by default).
+    from workbench.store import Case
+
+    with Case.init(tmp_path / "plain") as case:
+        kept_in_postgresql = (case.path / "database.json").is_file()
+        assert kept_in_postgresql == (case_backend == "postgresql")
+        assert (case.path / "case.db").is_file() == (case_backend == "sqlite")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +33,9 @@ def test_non_utf8_names_ingest_completely_and_resume(photo_dir: Path, shared_dat
     files = sorted(os.listdir(os.fsencode(folder)))
     report = ingest_quiet(new_case, [folder])
     assert report.seen == len(files)
-    with sqlite3.connect(new_case.path / "case.db") as conn:
-        rows = conn.execute("SELECT path, raw_path FROM evidence_paths WHERE path NOT LIKE "
-                            "'%#t=%' UNION ALL SELECT path, raw_path FROM quarantine").fetchall()
+    rows = [tuple(r) for r in new_case.db.execute(
+        "SELECT path, raw_path FROM evidence_paths WHERE path NOT LIKE '%#t=%' "
+        "UNION ALL SELECT path, raw_path FROM quarantine").fetchall()]
     assert len(rows) == len(files)  # every file recorded, none lost to an encoding error
     stored = {os.fsencode(os.fsdecode(raw)) if raw else p.encode() for p, raw in rows}
     assert stored == {os.fsencode(folder) + b"/" + name for name in files}  # lossless bytes
