@@ -1,8 +1,9 @@
 """Where a command's tasks run: the local process pool (default) or a Dask cluster.
 
-``ingest`` and ``analyze`` take an optional engine. ``None`` keeps the local process pool
-(``workbench.parallel``), which on one machine is as fast as a ``LocalCluster`` with less
-start-up (see ``benchmarks/scale.py``). A :class:`DaskEngine` sends the *same* task
+``ingest``, ``analyze``, ``explicit`` and ``uniforms`` take an optional engine. ``None``
+keeps the local process pool (``workbench.parallel``), which on one machine is as fast as a
+``LocalCluster`` with less start-up (see ``benchmarks/scale.py``); the two scans then run in
+the calling process, as they always did (docs/scale.md). A :class:`DaskEngine` sends the *same* task
 functions to Dask workers and hands their results back, in completion order, to the
 calling process, which alone writes the case (one writer, the store's transactions).
 
