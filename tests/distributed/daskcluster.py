@@ -35,6 +35,9 @@ def child_env() -> dict[str, str]:
     env.setdefault("WORKBENCH_MODELS", str(REPO / ".models"))
     env["OMP_NUM_THREADS"] = "1"
     env.pop("WORKBENCH_DASK", None)
+    # tasks may carry test helpers by reference (test_cluster_scans' scripted detectors)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p)
     return env
 
 

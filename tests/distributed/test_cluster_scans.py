@@ -1,10 +1,7 @@
 """The explicit-content scan and the uniform reading on Dask store exactly what they store in
 one process: the same task functions, run on a real ``LocalCluster`` (two worker processes)
-or on a real scheduler with two workers, results written by the one client.
-
-No explicit imagery exists in this project: the detector here is the real detector class
-with its model replaced by scripted outputs per image colour (as in tests/criteria), shipped
-to the workers by value.
+or on a real scheduler with two workers, results written by the one client. The detectors
+are scripted (``scripted.py``): no explicit imagery exists in this project.
 """
 
 from __future__ import annotations
@@ -21,15 +18,13 @@ import numpy as np
 import pytest
 from daskcluster import Cluster, workbench
 from PIL import Image
+from scripted import COLOURS, DETECTOR_OUTPUTS, ScriptedDetector, SlowDetector
 
-from workbench.criteria.explicit import Detection, ExplicitDetector, ExplicitError
 from workbench.criteria.signals import scan_explicit
 from workbench.store import Case
 from workbench.store.signals import read_signals
 from workbench.types import Faces
 
-COLOURS = {"red": (255, 0, 0), "blue": (0, 0, 255), "green": (0, 255, 0),
-           "grey": (128, 128, 128), "white": (255, 255, 255)}
 UNIFORMS = [
     {"shirt": {"colours": ["white"], "pattern": "plain"},
      "tie": {"colours": ["navy", "gold"], "pattern": "striped"},
@@ -41,56 +36,17 @@ UNIFORMS = [
 ]
 
 
-class ScriptedDetector(ExplicitDetector):
-    """The real detector class; its model replaced by scripted outputs per image colour."""
-
-    def __init__(self, outputs: dict[tuple[int, int, int], list[Detection]]) -> None:
-        super().__init__(model_path="scripted")
-        self.outputs = outputs
-        self.loads = 0
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**super().__getstate__(), "loads": 0}   # counts loads in the receiving process
-
-    def load(self) -> ScriptedDetector:
-        self.loads += 1
-        return self
-
-    def version(self) -> str:
-        return "scripted-1"
-
-    def detect(self, image: Any) -> list[Detection]:
-        colour = tuple(int(v) for v in image[0, 0])  # the scan passes upright RGB pixels
-        if colour not in self.outputs:
-            raise ExplicitError(f"no scripted output for colour {colour}")
-        return self.outputs[colour]
-
-
-DETECTOR_OUTPUTS = {
-    COLOURS["red"]: [Detection("FEMALE_GENITALIA_EXPOSED", 0.66, (1, 2, 3, 4)),
-                     Detection("FACE_FEMALE", 0.9, (5, 5, 9, 9))],
-    COLOURS["blue"]: [Detection("FACE_MALE", 0.9, (1, 2, 3, 4))],
-    COLOURS["green"]: [Detection("BUTTOCKS_EXPOSED", 0.41, (0, 0, 8, 8))],
-    COLOURS["grey"]: [],
-}
-
-
 @pytest.fixture(scope="module")
 def local_cluster() -> Iterator[Any]:
-    """A ``LocalCluster`` of two worker processes on loopback, the test module's detector
-    class sent to them by value (the workers cannot import a test module)."""
+    """A ``LocalCluster`` of two worker processes on loopback."""
     pytest.importorskip("distributed")
-    import cloudpickle
-
     from workbench.distributed.engine import DaskEngine
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
     engine = DaskEngine.connect(None, workers=2)
     try:
         yield engine
     finally:
         engine.close()
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
 def _add(case: Case, path: Path) -> str:
@@ -181,6 +137,56 @@ def test_each_worker_loads_the_detector_once(local_cluster, tmp_path):
     # every task of a worker used the one detector it loaded (a worker may have had none)
     assert all(counts in ([], [1]) for counts in per_worker), per_worker
     assert [1] in per_worker
+
+
+KILLER = """
+import os, signal, sys, time
+from distributed import Client
+with Client(sys.argv[1], timeout=30) as client:
+    names = {a: w["name"] for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+    for _ in range(1500):
+        if any(names.get(a) == "worker-a" and any("explicit" in str(k) for k in keys)
+               for a, keys in client.processing().items()):
+            time.sleep(0.1)   # inside the task, past its first image
+            os.kill(int(sys.argv[2]), signal.SIGKILL)
+            print("killed")
+            break
+        time.sleep(0.02)
+"""
+
+
+def test_explicit_scan_survives_a_worker_killed_mid_task(dask_cluster: Cluster, tmp_path):
+    """``kill -9`` of a worker holding scan tasks: its tasks run again on the other worker,
+    every image is stored once, the same rows as in one process."""
+    import subprocess
+
+    from workbench.distributed.engine import DaskEngine
+
+    evidence = tmp_path / "evidence"
+    local = _explicit_case(tmp_path / "local", evidence)
+    dask = _explicit_case(tmp_path / "dask", evidence)
+    # the killer watches the scheduler from its own process (a second client in this
+    # process would share the engine's event loop) and kill -9s worker-a inside a task
+    killer = subprocess.Popen([sys.executable, "-c", KILLER, dask_cluster.address,
+                               str(dask_cluster.workers["worker-a"].pid)],
+                              stdout=subprocess.PIPE, text=True)
+    engine = DaskEngine.connect(dask_cluster.address)
+    try:
+        here = scan_explicit(local, ScriptedDetector(DETECTOR_OUTPUTS), progress=False)
+        there = scan_explicit(dask, SlowDetector(DETECTOR_OUTPUTS), progress=False,
+                              engine=engine)
+        assert killer.communicate(timeout=60)[0].strip() == "killed", \
+            "worker-a was never seen running a scan task"
+        dask_cluster.workers["worker-a"].wait(10)
+        assert (there.scored, there.failed) == (here.scored, here.failed)
+        assert _signals(dask) == _signals(local)
+        assert _skips(dask) == _skips(local)     # no image lost to the kill
+    finally:
+        if killer.poll() is None:
+            killer.kill()
+        engine.close()
+        local.close()
+        dask.close()
 
 
 def _person(uniform: dict[str, Any], seed: int, width: float = 90.0
