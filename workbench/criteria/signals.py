@@ -19,7 +19,7 @@ from workbench.distributed.scans import (
     score_explicit,
 )
 from workbench.errors import WorkbenchError
-from workbench.ingest.images import _evidence_path as evidence_pixels_path
+from workbench.ingest.images import evidence_path
 from workbench.progress import progress_bar
 from workbench.store import Case
 from workbench.store.signals import evidence_with_signal, write_signals
@@ -96,7 +96,7 @@ def _explicit_results(case: Case, todo: list[Evidence], detector: ExplicitDetect
     for evidence in todo:
         try:
             # where load_rgb(evidence, case=case) reads: the worker reads the same file
-            items.append(ScanItem(evidence.id, evidence_pixels_path(evidence, case)))
+            items.append(ScanItem(evidence.id, evidence_path(evidence, case)))
         except WorkbenchError as error:
             yield evidence.id, None, str(error)
     if engine is None:

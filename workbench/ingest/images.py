@@ -371,12 +371,18 @@ def load_rgb(path: str | os.PathLike[str] | Evidence, max_side: int | None = Non
     """
     source: Any = path
     if not isinstance(path, (str, os.PathLike)):
-        source = _evidence_path(path, case)
+        source = evidence_path(path, case)
     decoded = open_image(read_bytes(source), name=os.fspath(source), max_pixels=max_pixels)
     return np.asarray(shrink(to_rgb(decoded.image), max_side), dtype=np.uint8)
 
 
-def _evidence_path(evidence: Evidence, case: Case | None) -> str:
+def evidence_path(evidence: Evidence, case: Case | None) -> str:
+    """The file :func:`load_rgb` reads an Evidence's pixels from: a video frame's PNG under
+    the case's ``derived/``, the case's recorded path, or any source path still readable.
+
+    Raises:
+        EvidenceError: ``no_case`` (a frame without its case) or ``missing_file``.
+    """
     derived = evidence.metadata.get("derived_path")
     if derived:
         if case is None:

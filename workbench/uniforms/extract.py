@@ -16,7 +16,7 @@ from workbench.distributed.scans import (
     uniforms_task,
 )
 from workbench.errors import WorkbenchError
-from workbench.ingest.images import _evidence_path as evidence_pixels_path
+from workbench.ingest.images import evidence_path
 from workbench.progress import progress_bar
 from workbench.store.case import Case
 from workbench.types import Faces, Run
@@ -116,7 +116,7 @@ def extract_case(case: Case, progress: bool = True,
                     rgb = loader(evidence, case)
                 else:
                     # where load_rgb(evidence, case=case) reads: the worker reads that file
-                    items.append(UniformItem(evidence_id, evidence_pixels_path(evidence, case),
+                    items.append(UniformItem(evidence_id, evidence_path(evidence, case),
                                              tuple(faces)))
                     continue
             except WorkbenchError as error:
