@@ -213,3 +213,18 @@ def test_records_refuse_impossible_ages_and_dates() -> None:
                          date_last_seen="2020-01-01")
     assert edge.age_missing_min == 0
     assert MissingPerson(id="x:6", source="x", age_missing_min=0, age_missing_max=120)
+
+
+def test_a_search_limited_to_some_records_masks_exactly_their_photos() -> None:
+    # The registry's record filter is integer codes, not string comparisons per photo;
+    # it must select exactly what comparing the ids would, unknown ids included.
+    import numpy as np
+
+    from workbench.missing.store import _Owners
+
+    rng = np.random.default_rng(3)
+    owners = np.array([f"rec-{i:04d}" for i in rng.integers(0, 300, 1000)], dtype=object)
+    wanted = [f"rec-{i:04d}" for i in rng.integers(0, 400, 90)]   # some not in the index
+    expected = np.isin(owners, np.asarray(wanted, dtype=object))
+    assert (_Owners.of(owners).rows_of(wanted) == expected).all()
+    assert not _Owners.of(owners).rows_of([]).any()
