@@ -17,8 +17,12 @@ def engine():
 
     from workbench.distributed.engine import DaskEngine
 
-    # a task that kills one worker is given up at once (the default retries it on 3)
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    # A task that kills one worker is given up at once (the default retries it on 3). The
+    # scheduler sends a worker its next task only once the last one is reported done
+    # (saturation 1.0): otherwise a finished task whose report was still batched when the
+    # worker died is blamed too, and with no retries allowed it would be lost with it.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                          "distributed.scheduler.worker-saturation": 1.0}):
         dask_engine = DaskEngine.connect(None, workers=1)
         try:
             yield dask_engine
