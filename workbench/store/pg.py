@@ -46,7 +46,7 @@ _STATEMENTS = {
 # SQLite functions PostgreSQL lacks for the store's argument types, created in the case's
 # schema (first on the search path): ROUND of a double to n places stays a double.
 _FUNCTIONS = """
-CREATE FUNCTION round(double precision, integer) RETURNS double precision
+CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision
     LANGUAGE sql IMMUTABLE AS $$ SELECT round($1::numeric, $2)::double precision $$;
 """
 _AUDIT_TRIGGERS = """
@@ -352,17 +352,10 @@ SCHEMA = _Schema()
 
 
 def create_schema(conn: PgConnection, now: str) -> None:
-    """Create the case tables in an empty schema (the current SQLite schema, translated)."""
-    exists = conn.execute(
-        "SELECT 1 FROM information_schema.tables WHERE table_schema=? AND table_name=?",
-        (conn.schema, "schema_migrations")).fetchone()
-    if exists:
-        version = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
-        if version != SCHEMA.version:
-            raise CaseError(
-                f"the case database uses schema {version}, this workbench {SCHEMA.version}; "
-                "PostgreSQL cases are not migrated between versions yet: open it with the "
-                "workbench version that created it")
+    """Create the case tables in an empty schema (the current SQLite schema, translated), or
+    bring an older case's tables up to this workbench's schema (:func:`migrate`)."""
+    if _has_tables(conn):
+        migrate(conn, now)
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -373,6 +366,85 @@ def create_schema(conn: PgConnection, now: str) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _has_tables(conn: PgConnection) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema=? AND table_name=?",
+        (conn.schema, "schema_migrations")).fetchone() is not None
+
+
+def migrate(conn: PgConnection, now: str, target: int | None = None) -> int:
+    """Apply the migrations a case in PostgreSQL lacks, as SQLite cases get them on open.
+
+    Exactly the missing steps of ``schema.MIGRATIONS`` run, in order: an SQL step through
+    :func:`migration_sql` (the same translation as the schema of a new case), a Python step
+    on this connection (its ``?`` statements translated as the store's are). All of them and
+    their ``schema_migrations`` rows go in one transaction under the case's write lock, so
+    a failure leaves the case at its old version and two analysts opening it at once
+    migrate it once. The audit triggers are installed again after the steps (SQLite's
+    trigger bodies have no PostgreSQL form; the current ones hold for the current schema).
+
+    Args:
+        conn: the case's connection.
+        now: the time recorded for the applied steps.
+        target: stop after this version (tests build older cases with it); default all.
+
+    Returns:
+        The case's schema version afterwards.
+
+    Raises:
+        CaseError: the case's schema is newer than this workbench's.
+    """
+    from workbench.store.schema import MIGRATIONS
+
+    target = len(MIGRATIONS) if target is None else target
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                     "(version BIGINT PRIMARY KEY, applied_at TEXT)")
+        version = int(conn.execute("SELECT MAX(version) FROM schema_migrations"
+                                   ).fetchone()[0] or 0)
+        if version > len(MIGRATIONS):
+            raise CaseError(
+                f"the case database uses schema {version}, newer than this workbench "
+                f"({len(MIGRATIONS)}); upgrade the workbench to open it")
+        if version < target:
+            if version == 0:
+                conn.executescript(_FUNCTIONS)
+            for number, step in enumerate(MIGRATIONS[version:target], start=version + 1):
+                if callable(step):
+                    step(conn)  # type: ignore[arg-type]  # speaks sqlite3's interface
+                else:
+                    conn.executescript(migration_sql(step))
+                conn.execute("INSERT INTO schema_migrations (version, applied_at) "
+                             "VALUES (?, ?)", (number, now))
+            conn.executescript("DROP TRIGGER IF EXISTS audit_no_update ON audit;\n"
+                               "DROP TRIGGER IF EXISTS audit_no_delete ON audit;\n"
+                               + _AUDIT_TRIGGERS)
+            version = target
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return version
+
+
+def migration_sql(script: str) -> str:
+    """One SQLite migration script as PostgreSQL DDL: tables, columns and indexes through
+    the same rewriting as a new case's schema; trigger statements dropped (see
+    :func:`migrate`)."""
+    script = re.sub(r"--[^\n]*", "", script)
+    script = re.sub(r"CREATE\s+TRIGGER\b.*?\bEND\s*;", "", script, flags=re.I | re.S)
+    script = re.sub(r"DROP\s+TRIGGER\s+\w+\s*;", "", script, flags=re.I)
+    out = []
+    for statement in (s.strip() for s in script.split(";")):
+        table = re.match(r"(?:CREATE\s+TABLE|ALTER\s+TABLE)\s+(\w+)", statement, re.I)
+        if table:
+            out.append(_table_ddl(table.group(1), statement))
+        elif statement:
+            out.append(statement + ";")
+    return "\n".join(out)
 
 
 def schema_name(folder: Path) -> str:

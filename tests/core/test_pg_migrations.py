@@ -1,0 +1,135 @@
+"""A case kept in PostgreSQL migrates forward on open, as a SQLite case does: an older case
+(built here by applying only its first migrations, translated as the workbench translates
+them) opens with its rows and decisions kept, at the current version, its audit chain
+intact; a case newer than the workbench is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from workbench.errors import CaseError
+from workbench.review import find_item, queue_items
+from workbench.store import Case, pg
+from workbench.store.reviews import decisions, evidence_fingerprints
+from workbench.store.schema import MIGRATIONS
+from workbench.types import Hit, hit_id
+
+A, B = "a" * 64, "b" * 64
+AT = "2026-01-02T03:04:05+00:00"
+
+
+def _old_key(rule: str, evidence_id: str, face_id: str | None) -> str:
+    # How schema 6 keyed a decision (criteria.apply.item_key), written out independently.
+    return hashlib.sha256(f"{rule}\x1f{evidence_id}\x1f{face_id or ''}".encode()).hexdigest()[:20]
+
+
+def _old_pg_case(folder: Path, url: str, version: int) -> pg.PgConnection:
+    """A case folder whose PostgreSQL schema has only the first ``version`` migrations."""
+    folder.mkdir()
+    schema = pg.schema_name(folder)
+    pg.write_pointer(folder / "database.json", url, schema)
+    conn = pg.PgConnection(url, schema)
+    assert pg.migrate(conn, AT, target=version) == version
+    conn.execute("INSERT INTO case_info VALUES ('name', 'old')")
+    for sha in (A, B):
+        conn.execute("INSERT INTO evidence (id, kind, added_at) VALUES (?, 'image', ?)",
+                     (sha, AT))
+    return conn
+
+
+def _schema6_rows(conn: pg.PgConnection) -> dict[str, str]:
+    """Hits and decisions as schema 6 kept them (decisions under the old keys)."""
+    hits = [(A, "minor_fear", f"{A}:0"), (A, "explicit_minor", None), (B, "minor_fear", None)]
+    for sha, rule, face in hits:
+        conn.execute(
+            "INSERT INTO hits (id, evidence_id, face_id, kind, source, score, created_at) "
+            "VALUES (?, ?, ?, 'criterion', ?, 0.8, ?)",
+            (hit_id(sha, "criterion", rule, face), sha, face, rule, AT))
+    prints = evidence_fingerprints(SimpleNamespace(db=conn), [A, B])
+    decided = {(A, "minor_fear", f"{A}:0"): "confirm", (B, "minor_fear", None): "dismiss",
+               (B, "gone_rule", f"{B}:3"): "escalate"}
+    for (sha, rule, face), decision in decided.items():
+        key = _old_key(rule, sha, face)
+        conn.execute("INSERT INTO reviews VALUES (?, ?, ?, 'n', 'alice', ?, ?)",
+                     (key, sha, decision, AT, prints[sha]))
+        conn.execute("INSERT INTO audit (at, who, action, target, detail) VALUES (?, 'alice', "
+                     "'review.decide', ?, ?)", (AT, key, json.dumps(
+                         {"decision": decision, "evidence_id": sha, "face_id": face,
+                          "rule": rule})))
+    conn.execute("INSERT INTO reviews VALUES ('synthetic-key', ?, 'confirm', '', 'demo', ?, ?)",
+                 (A, AT, prints[A]))
+    return {f"{rule}:{sha[0]}": hit_id(sha, "criterion", rule, face)
+            for sha, rule, face in [*hits, (B, "gone_rule", f"{B}:3")]}
+
+
+def _columns(conn: pg.PgConnection) -> dict[str, list[tuple[str, str]]]:
+    rows = conn.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema=? ORDER BY table_name, ordinal_position", (conn.schema,))
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        out.setdefault(table, []).append((column, kind))
+    return out
+
+
+def test_a_schema_6_postgresql_case_migrates_on_open(pg_url: str, tmp_path: Path) -> None:
+    conn = _old_pg_case(tmp_path / "old", pg_url, 6)
+    ids = _schema6_rows(conn)
+    conn.close()
+    with Case.open(tmp_path / "old") as case:
+        assert case.backend == "postgresql"
+        versions = case.db.execute("SELECT version FROM schema_migrations ORDER BY version")
+        assert [r[0] for r in versions] == list(range(1, len(MIGRATIONS) + 1))
+        assert set(decisions(case)) == {ids["minor_fear:a"], ids["minor_fear:b"],
+                                        ids["gone_rule:b"], "synthetic-key"}
+        status = {i.item: i.status for i in queue_items(case)}
+        assert status == {ids["minor_fear:a"]: "confirmed", ids["explicit_minor:a"]: "pending",
+                          ids["minor_fear:b"]: "dismissed"}
+        assert find_item(case, ids["minor_fear:a"]).decided_by == "alice"
+        case.add_hits([Hit(B, "criterion", "gone_rule", 0.9, face_id=f"{B}:3")])
+        assert find_item(case, ids["gone_rule:b"]).status == "escalated"
+        assert case.audit_verify().ok
+        with pytest.raises(Exception, match="append-only"):
+            with case.transaction() as db:
+                db.execute("UPDATE audit SET who='someone else'")
+    with Case.open(tmp_path / "old") as again:  # migrated once: opening again changes nothing
+        count = again.db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
+        assert count == len(MIGRATIONS) and again.audit_verify().ok
+
+
+def test_a_case_from_before_the_audit_chain_is_migrated_and_sealed(
+        pg_url: str, tmp_path: Path) -> None:
+    conn = _old_pg_case(tmp_path / "v3", pg_url, 3)
+    conn.execute("INSERT INTO audit (at, who, action, target, detail) VALUES "
+                 "(?, 'bob', 'case.init', 'x', '{}')", (AT,))
+    embedding = bytes(16)  # four float32 zeros
+    conn.execute("INSERT INTO faces (id, evidence_id, idx, embedding) VALUES (?, ?, ?, ?)",
+                 (f"{A}:0", A, 0, embedding))
+    conn.close()
+    with Case.open(tmp_path / "v3") as case:
+        log = case.audit_log()
+        assert log["action"].tolist() == ["case.init", "audit.chain.start"]
+        assert log["who"].tolist()[0] == "bob" and case.audit_verify().ok
+        assert case.db.execute("SELECT embedding FROM faces").fetchone()[0] == embedding
+        assert [r[0] for r in case.db.execute("SELECT id FROM evidence ORDER BY id")] == [A, B]
+
+
+def test_a_migrated_case_has_the_tables_of_a_new_one(pg_url: str, tmp_path: Path) -> None:
+    _old_pg_case(tmp_path / "from1", pg_url, 1).close()
+    with Case.open(tmp_path / "from1") as migrated, \
+            Case.init(tmp_path / "new", db=pg_url) as new:
+        assert _columns(migrated.db) == _columns(new.db)  # type: ignore[arg-type]
+
+
+def test_a_case_newer_than_the_workbench_is_refused(pg_url: str, tmp_path: Path) -> None:
+    with Case.init(tmp_path / "future", db=pg_url) as case:
+        with case.transaction() as conn:
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?)",
+                         (len(MIGRATIONS) + 1, AT))
+    with pytest.raises(CaseError, match="newer than this workbench.*upgrade"):
+        Case.open(tmp_path / "future")
