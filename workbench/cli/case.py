@@ -1,4 +1,4 @@
-"""``workbench case init|summary``, ``workbench evidence`` and ``workbench quarantine``."""
+"""``workbench case init|summary|move-db``, ``workbench evidence`` and ``workbench quarantine``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       "several analysts and machines share it); default SQLite case.db in "
                       "the folder")
     init.set_defaults(handler=_init)
+    move = case_sub.add_parser(
+        "move-db", help="move a SQLite case's tables into PostgreSQL (case.db is kept, "
+        "renamed case.db.moved-<time>)")
+    move.add_argument("case_dir")
+    move.add_argument("--to", dest="database", metavar="postgresql://...", required=True,
+                      help="the PostgreSQL database (with pgvector) to keep the case in")
+    move.set_defaults(handler=_move_db)
     summary = case_sub.add_parser("summary", help="counts of evidence, faces, hits, quarantine")
     summary.add_argument("case_dir")
     summary.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -41,6 +48,16 @@ def _init(args: argparse.Namespace) -> int:
 
     with Case.init(args.case_dir, name=args.name, db=args.database) as case:
         print(f"case {case.name!r} ready at {case.path} ({case.backend})")
+    return 0
+
+
+def _move_db(args: argparse.Namespace) -> int:
+    from workbench.store.pg_move import move_to_postgresql
+
+    moved = move_to_postgresql(args.case_dir, args.database)
+    print(f"moved {sum(moved.rows.values())} rows in {len(moved.rows)} tables to PostgreSQL "
+          f"(schema {moved.schema}); counts and audit chain verified; the SQLite file is "
+          f"kept as {moved.kept_as}")
     return 0
 
 
