@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -133,3 +134,31 @@ def test_a_case_newer_than_the_workbench_is_refused(pg_url: str, tmp_path: Path)
                          (len(MIGRATIONS) + 1, AT))
     with pytest.raises(CaseError, match="newer than this workbench.*upgrade"):
         Case.open(tmp_path / "future")
+
+
+def test_two_analysts_opening_an_old_case_at_once_migrate_it_once(
+        pg_url: str, tmp_path: Path) -> None:
+    conn = _old_pg_case(tmp_path / "shared", pg_url, 6)
+    ids = _schema6_rows(conn)
+    conn.close()
+    seen: list[set[str]] = []
+    errors: list[BaseException] = []
+
+    def analyst() -> None:
+        try:
+            with Case.open(tmp_path / "shared") as case:
+                seen.append(set(decisions(case)))
+        except BaseException as error:  # noqa: BLE001  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=analyst) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(seen) == 2 and seen[0] == seen[1]
+    assert ids["minor_fear:a"] in seen[0] and "synthetic-key" in seen[0]
+    with Case.open(tmp_path / "shared") as case:
+        versions = [r[0] for r in case.db.execute("SELECT version FROM schema_migrations")]
+        assert sorted(versions) == list(range(1, len(MIGRATIONS) + 1))
+        assert case.audit_verify().ok

@@ -358,6 +358,10 @@ def create_schema(conn: PgConnection, now: str) -> None:
         migrate(conn, now)
         return
     conn.execute("BEGIN IMMEDIATE")
+    if _has_tables(conn):  # another process created it while this one waited for the lock
+        conn.execute("ROLLBACK")
+        migrate(conn, now)
+        return
     try:
         conn.executescript(SCHEMA.ddl())
         conn.executemany("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
@@ -399,16 +403,15 @@ def migrate(conn: PgConnection, now: str, target: int | None = None) -> int:
     from workbench.store.schema import MIGRATIONS
 
     target = len(MIGRATIONS) if target is None else target
+    version = _version(conn, newest=len(MIGRATIONS))
+    if version >= target:  # the usual open: no write lock taken
+        return version
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                      "(version BIGINT PRIMARY KEY, applied_at TEXT)")
-        version = int(conn.execute("SELECT MAX(version) FROM schema_migrations"
-                                   ).fetchone()[0] or 0)
-        if version > len(MIGRATIONS):
-            raise CaseError(
-                f"the case database uses schema {version}, newer than this workbench "
-                f"({len(MIGRATIONS)}); upgrade the workbench to open it")
+        # again under the lock: another analyst may have migrated it meanwhile
+        version = _version(conn, newest=len(MIGRATIONS))
         if version < target:
             if version == 0:
                 conn.executescript(_FUNCTIONS)
@@ -427,6 +430,16 @@ def migrate(conn: PgConnection, now: str, target: int | None = None) -> int:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return version
+
+
+def _version(conn: PgConnection, newest: int | None = None) -> int:
+    """The case's schema version (0 before any table); above ``newest`` is refused."""
+    version = int(conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+                  or 0) if _has_tables(conn) else 0
+    if newest is not None and version > newest:
+        raise CaseError(f"the case database uses schema {version}, newer than this "
+                        f"workbench ({newest}); upgrade the workbench to open it")
     return version
 
 
