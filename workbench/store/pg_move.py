@@ -3,11 +3,12 @@
 Every table's rows are copied from ``case.db`` into a new schema of the database, in one
 PostgreSQL transaction, while the SQLite case is held by its write lock (nobody changes it
 meanwhile). The copy is checked (row counts per table, the audit chain and its head) and a
-``case.move-db`` audit entry is chained after the copied log before anything in the folder
-changes; then the folder gets ``database.json`` and ``case.db`` is renamed
-``case.db.moved-<timestamp>``, kept as it was (never deleted: it is the case's record up to
-the move). Any failure before the switch leaves the folder a SQLite case, unchanged, and
-removes what was written in PostgreSQL.
+``case.move-db`` audit entry is chained after the copied log; the folder then gets
+``database.json`` (still under the lock, so a later open finds PostgreSQL) and ``case.db`` is
+renamed ``case.db.moved-<timestamp>``, kept as it was (never deleted: it is the case's record
+up to the move). Any failure leaves the folder a SQLite case, unchanged, and removes what was
+written in PostgreSQL; so does a write by a session that had the case open before the move
+(run it when no one else has the case open).
 """
 
 from __future__ import annotations
@@ -57,19 +58,34 @@ def move_to_postgresql(folder: str | os.PathLike[str], url: str) -> Moved:
             raise PermissionDenied(f"moving a case's database needs the admin role; "
                                    f"{actor.name} has {list(actor.roles) or 'none'}")
         lite = case.db
-        # hold SQLite's write lock through the copy: what is copied is what stays behind
+        # SQLite's write lock from the copy until the folder names PostgreSQL: what is
+        # copied is what stays behind, and an open after the switch finds the new database
         lite.execute("BEGIN IMMEDIATE")
         try:
             schema, rows = _copy(case, url)
+            copied = lite.execute("PRAGMA data_version").fetchone()[0]
+            try:
+                pg.write_pointer(case.path / DB_POINTER, url, schema)
+            except BaseException:
+                _drop(url, schema)
+                raise
         finally:
             lite.execute("ROLLBACK")
-        lite.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # case.db alone holds every row
+        try:
+            lite.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # case.db alone holds every row
+            if lite.execute("PRAGMA data_version").fetchone()[0] != copied:
+                raise CaseError("another session wrote to the case while it was being moved "
+                                "(it had the case open before the move); the case stays in "
+                                "SQLite: close the other sessions and run move-db again")
+        except BaseException:
+            _undo(case.path, url, schema)
+            raise
     finally:
         case.close()
     try:
-        kept = _switch(case.path, url, schema)
+        kept = _keep_sqlite(case.path)
     except BaseException:
-        _drop(url, schema)
+        _undo(case.path, url, schema)
         raise
     return Moved(schema, rows, kept)
 
@@ -154,25 +170,28 @@ def _parents_first(lite: sqlite3.Connection) -> list[str]:
     return ordered
 
 
-def _switch(folder: Path, url: str, schema: str) -> Path:
-    """Point the folder at PostgreSQL and keep ``case.db`` under a new name; undone on
-    failure so the folder stays a SQLite case."""
+def _keep_sqlite(folder: Path) -> Path:
+    """Rename ``case.db`` (and a left-over WAL) to ``case.db.moved-<time>``; all or none."""
     stamp = _now().replace(":", "").replace("+0000", "Z")
     kept = folder / f"{DB_NAME}.moved-{stamp}"
-    pg.write_pointer(folder / DB_POINTER, url, schema)
     renamed: list[tuple[Path, Path]] = []
     try:
         for suffix in ("", "-wal", "-shm"):
-            source = folder / f"{DB_NAME}{suffix}"
+            source, target = folder / f"{DB_NAME}{suffix}", folder / f"{kept.name}{suffix}"
             if source.exists():
-                source.rename(kept.with_name(kept.name + suffix))
-                renamed.append((source, kept.with_name(kept.name + suffix)))
+                source.rename(target)
+                renamed.append((source, target))
     except BaseException:
-        for source, moved in reversed(renamed):
-            moved.rename(source)
-        (folder / DB_POINTER).unlink()
+        for source, target in reversed(renamed):
+            target.rename(source)
         raise
     return kept
+
+
+def _undo(folder: Path, url: str, schema: str) -> None:
+    """The folder back to a SQLite case, and the copy in PostgreSQL removed."""
+    (folder / DB_POINTER).unlink(missing_ok=True)
+    _drop(url, schema)
 
 
 def _drop(url: str, schema: str) -> None:
