@@ -96,3 +96,13 @@ def case_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Case, "init", classmethod(init_in_postgresql))
         yield backend
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--case-db") != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="edits case.db with sqlite3 itself: a SQLite-backend test "
+                            "(the store's own behaviour runs on both backends in tests/core)")
+    for item in items:
+        if "sqlite_file" in item.keywords:
+            item.add_marker(skip)

@@ -55,6 +55,7 @@ def test_an_untouched_log_verifies_and_prints_its_head(tmp_path: Path) -> None:
     assert f"head #{seq} {head}" in done.stdout and seq == 6
 
 
+@pytest.mark.sqlite_file
 def test_rewriting_who_decided_is_found_and_named(tmp_path: Path) -> None:
     folder = _case_with_decisions(tmp_path)
     _forge(folder, "UPDATE audit SET who='bob' WHERE target='item-2'")
@@ -63,6 +64,7 @@ def test_rewriting_who_decided_is_found_and_named(tmp_path: Path) -> None:
     assert "BROKEN at entry #4" in done.stdout and "rewritten" in done.stdout
 
 
+@pytest.mark.sqlite_file
 def test_deleting_an_entry_is_found(tmp_path: Path) -> None:
     folder = _case_with_decisions(tmp_path)
     _forge(folder, "DELETE FROM audit WHERE target='item-1'")
@@ -71,6 +73,7 @@ def test_deleting_an_entry_is_found(tmp_path: Path) -> None:
     assert "does not point at entry #2" in done.stdout
 
 
+@pytest.mark.sqlite_file
 def test_a_back_dated_entry_is_found_even_with_a_valid_hash(tmp_path: Path) -> None:
     folder = _case_with_decisions(tmp_path)
     conn = sqlite3.connect(folder / "case.db")
@@ -88,6 +91,7 @@ def test_a_back_dated_entry_is_found_even_with_a_valid_hash(tmp_path: Path) -> N
     assert "back-dated" in done.stdout
 
 
+@pytest.mark.sqlite_file
 def test_an_entry_inserted_without_a_hash_is_found(tmp_path: Path) -> None:
     folder = _case_with_decisions(tmp_path)
     _forge(folder, "INSERT INTO audit (at, who, action, target, detail) VALUES "
@@ -97,6 +101,7 @@ def test_an_entry_inserted_without_a_hash_is_found(tmp_path: Path) -> None:
     assert not result.ok and result.broken_seq == 7 and "no hash" in result.reason
 
 
+@pytest.mark.sqlite_file
 def test_a_rewritten_chain_does_not_match_a_recorded_head(tmp_path: Path) -> None:
     folder = _case_with_decisions(tmp_path)
     with Case.open(folder) as case:
@@ -109,6 +114,7 @@ def test_a_rewritten_chain_does_not_match_a_recorded_head(tmp_path: Path) -> Non
     assert done.returncode == 1 and "removed from its end" in done.stdout
 
 
+@pytest.mark.sqlite_file
 def test_dropped_triggers_are_warned_about(tmp_path: Path) -> None:
     folder = _case_with_decisions(tmp_path)
     conn = sqlite3.connect(folder / "case.db")

@@ -18,6 +18,7 @@ def _record(sha: str, **extra: object) -> dict:
     return {"id": sha, "kind": "image", "md5": "m" + sha[:31], "width": 10, "height": 20, **extra}
 
 
+@pytest.mark.sqlite_file
 def test_init_creates_a_wal_database_and_derived_folder(tmp_path: Path) -> None:
     case = Case.init(tmp_path / "c", name="op-lantern")
     assert (tmp_path / "c" / "case.db").is_file() and case.derived_dir.is_dir()
@@ -33,6 +34,7 @@ def test_opening_a_folder_that_is_not_a_case_says_how_to_make_one(tmp_path: Path
         Case.open(tmp_path)
 
 
+@pytest.mark.sqlite_file
 def test_a_case_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
     Case.init(tmp_path / "c").close()
     conn = sqlite3.connect(tmp_path / "c" / "case.db")
