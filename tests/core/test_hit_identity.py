@@ -4,25 +4,16 @@ attached to the right hits when opened."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 from pathlib import Path
-from types import SimpleNamespace
 
 from workbench.review import decide, find_item, queue_items, reviewed_hits
 from workbench.store import Case
-from workbench.store.reviews import decisions, evidence_fingerprints
+from workbench.store.reviews import decisions
 from workbench.store.schema import MIGRATIONS
 from workbench.types import Condition, Hit, hit_id
 
-A, B = "a" * 64, "b" * 64
-AT = "2026-01-02T03:04:05+00:00"
-
-
-def _old_key(rule: str, evidence_id: str, face_id: str | None) -> str:
-    # How schema 6 keyed a decision (criteria.apply.item_key), written out independently.
-    return hashlib.sha256(f"{rule}\x1f{evidence_id}\x1f{face_id or ''}".encode()).hexdigest()[:20]
+from .schema6 import AT, A, B, write_evidence, write_schema6_decisions
 
 
 def test_a_hit_has_one_id_from_what_it_is_about() -> None:
@@ -71,34 +62,10 @@ def _schema6_case(folder: Path) -> dict[str, str]:
     for number, script in enumerate(MIGRATIONS[:6], start=1):
         conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES "
                            f"({number}, '{AT}');\nCOMMIT;")
-    conn.execute("INSERT INTO case_info VALUES ('name', 'old')")
-    for sha in (A, B):
-        conn.execute("INSERT INTO evidence (id, kind, added_at) VALUES (?, 'image', ?)",
-                     (sha, AT))
-    hits = [(A, "minor_fear", f"{A}:0"), (A, "explicit_minor", None), (B, "minor_fear", None)]
-    for sha, rule, face in hits:
-        conn.execute(
-            "INSERT INTO hits (id, evidence_id, face_id, kind, source, score, created_at) "
-            "VALUES (?, ?, ?, 'criterion', ?, 0.8, ?)",
-            (hit_id(sha, "criterion", rule, face), sha, face, rule, AT))
-    prints = evidence_fingerprints(SimpleNamespace(db=conn), [A, B])
-    decided = {(A, "minor_fear", f"{A}:0"): "confirm", (B, "minor_fear", None): "dismiss",
-               # a decision whose hit a later re-score removed: known from its audit entry
-               (B, "gone_rule", f"{B}:3"): "escalate"}
-    for (sha, rule, face), decision in decided.items():
-        key = _old_key(rule, sha, face)
-        conn.execute("INSERT INTO reviews VALUES (?, ?, ?, 'n', 'alice', ?, ?)",
-                     (key, sha, decision, AT, prints[sha]))
-        conn.execute("INSERT INTO audit (at, who, action, target, detail) VALUES (?, 'alice', "
-                     "'review.decide', ?, ?)", (AT, key, json.dumps(
-                         {"decision": decision, "evidence_id": sha, "face_id": face,
-                          "rule": rule})))
-    # a key that names no hit (synthetic demo rows): kept as it was
-    conn.execute("INSERT INTO reviews VALUES ('synthetic-key', ?, 'confirm', '', 'demo', ?, ?)",
-                 (A, AT, prints[A]))
+    write_evidence(conn)
+    ids = write_schema6_decisions(conn)
     conn.close()
-    return {f"{rule}:{sha[0]}": hit_id(sha, "criterion", rule, face)
-            for sha, rule, face in [*hits, (B, "gone_rule", f"{B}:3")]}
+    return ids
 
 
 def test_opening_a_schema_6_case_keeps_decisions_on_their_hits(tmp_path: Path) -> None:

@@ -5,28 +5,19 @@ intact; a case newer than the workbench is refused."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from workbench.errors import CaseError
 from workbench.review import find_item, queue_items
 from workbench.store import Case, pg
-from workbench.store.reviews import decisions, evidence_fingerprints
+from workbench.store.reviews import decisions
 from workbench.store.schema import MIGRATIONS
-from workbench.types import Hit, hit_id
+from workbench.types import Hit
 
-A, B = "a" * 64, "b" * 64
-AT = "2026-01-02T03:04:05+00:00"
-
-
-def _old_key(rule: str, evidence_id: str, face_id: str | None) -> str:
-    # How schema 6 keyed a decision (criteria.apply.item_key), written out independently.
-    return hashlib.sha256(f"{rule}\x1f{evidence_id}\x1f{face_id or ''}".encode()).hexdigest()[:20]
+from .schema6 import AT, A, B, write_evidence, write_schema6_decisions
 
 
 def _old_pg_case(folder: Path, url: str, version: int) -> pg.PgConnection:
@@ -36,36 +27,8 @@ def _old_pg_case(folder: Path, url: str, version: int) -> pg.PgConnection:
     pg.write_pointer(folder / "database.json", url, schema)
     conn = pg.PgConnection(url, schema)
     assert pg.migrate(conn, AT, target=version) == version
-    conn.execute("INSERT INTO case_info VALUES ('name', 'old')")
-    for sha in (A, B):
-        conn.execute("INSERT INTO evidence (id, kind, added_at) VALUES (?, 'image', ?)",
-                     (sha, AT))
+    write_evidence(conn)
     return conn
-
-
-def _schema6_rows(conn: pg.PgConnection) -> dict[str, str]:
-    """Hits and decisions as schema 6 kept them (decisions under the old keys)."""
-    hits = [(A, "minor_fear", f"{A}:0"), (A, "explicit_minor", None), (B, "minor_fear", None)]
-    for sha, rule, face in hits:
-        conn.execute(
-            "INSERT INTO hits (id, evidence_id, face_id, kind, source, score, created_at) "
-            "VALUES (?, ?, ?, 'criterion', ?, 0.8, ?)",
-            (hit_id(sha, "criterion", rule, face), sha, face, rule, AT))
-    prints = evidence_fingerprints(SimpleNamespace(db=conn), [A, B])
-    decided = {(A, "minor_fear", f"{A}:0"): "confirm", (B, "minor_fear", None): "dismiss",
-               (B, "gone_rule", f"{B}:3"): "escalate"}
-    for (sha, rule, face), decision in decided.items():
-        key = _old_key(rule, sha, face)
-        conn.execute("INSERT INTO reviews VALUES (?, ?, ?, 'n', 'alice', ?, ?)",
-                     (key, sha, decision, AT, prints[sha]))
-        conn.execute("INSERT INTO audit (at, who, action, target, detail) VALUES (?, 'alice', "
-                     "'review.decide', ?, ?)", (AT, key, json.dumps(
-                         {"decision": decision, "evidence_id": sha, "face_id": face,
-                          "rule": rule})))
-    conn.execute("INSERT INTO reviews VALUES ('synthetic-key', ?, 'confirm', '', 'demo', ?, ?)",
-                 (A, AT, prints[A]))
-    return {f"{rule}:{sha[0]}": hit_id(sha, "criterion", rule, face)
-            for sha, rule, face in [*hits, (B, "gone_rule", f"{B}:3")]}
 
 
 def _columns(conn: pg.PgConnection) -> dict[str, list[tuple[str, str]]]:
@@ -80,7 +43,7 @@ def _columns(conn: pg.PgConnection) -> dict[str, list[tuple[str, str]]]:
 
 def test_a_schema_6_postgresql_case_migrates_on_open(pg_url: str, tmp_path: Path) -> None:
     conn = _old_pg_case(tmp_path / "old", pg_url, 6)
-    ids = _schema6_rows(conn)
+    ids = write_schema6_decisions(conn)
     conn.close()
     with Case.open(tmp_path / "old") as case:
         assert case.backend == "postgresql"
@@ -139,7 +102,7 @@ def test_a_case_newer_than_the_workbench_is_refused(pg_url: str, tmp_path: Path)
 def test_two_analysts_opening_an_old_case_at_once_migrate_it_once(
         pg_url: str, tmp_path: Path) -> None:
     conn = _old_pg_case(tmp_path / "shared", pg_url, 6)
-    ids = _schema6_rows(conn)
+    ids = write_schema6_decisions(conn)
     conn.close()
     seen: list[set[str]] = []
     errors: list[BaseException] = []
