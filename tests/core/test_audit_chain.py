@@ -12,7 +12,8 @@ import pytest
 
 from workbench.store import Case
 from workbench.store.audit import GENESIS, entry_hash
-from workbench.store.schema import MIGRATIONS
+
+from .old_cases import sqlite_case_at
 
 TRIGGERS = """
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
@@ -126,12 +127,7 @@ def test_dropped_triggers_are_warned_about(tmp_path: Path) -> None:
 
 def test_a_case_from_before_the_chain_is_sealed_once_and_says_so(tmp_path: Path) -> None:
     folder = tmp_path / "old"
-    folder.mkdir()
-    conn = sqlite3.connect(folder / "case.db", isolation_level=None)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    for number, script in enumerate(MIGRATIONS[:4], start=1):
-        conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES "
-                           f"({number}, 'then');\nCOMMIT;")
+    conn = sqlite_case_at(folder, 4, applied_at="then")
     conn.execute("INSERT INTO case_info VALUES ('name', 'old')")
     # Old logs were dated outside the write lock: concurrent writers could interleave.
     for day in (1, 3, 2):

@@ -4,16 +4,20 @@ attached to the right hits when opened."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from workbench.review import decide, find_item, queue_items, reviewed_hits
+from workbench.review import decide, queue_items, reviewed_hits
 from workbench.store import Case
 from workbench.store.reviews import decisions
-from workbench.store.schema import MIGRATIONS
 from workbench.types import Condition, Hit, hit_id
 
-from .schema6 import AT, A, B, write_evidence, write_schema6_decisions
+from .old_cases import (
+    A,
+    check_decisions_kept,
+    sqlite_case_at,
+    write_evidence,
+    write_schema6_decisions,
+)
 
 
 def test_a_hit_has_one_id_from_what_it_is_about() -> None:
@@ -56,12 +60,7 @@ def test_a_decision_gives_the_stored_hit_its_status(new_case: Case) -> None:
 
 def _schema6_case(folder: Path) -> dict[str, str]:
     """A case database as schema 6 wrote it, with decisions under the old keys."""
-    folder.mkdir()
-    conn = sqlite3.connect(folder / "case.db", isolation_level=None)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    for number, script in enumerate(MIGRATIONS[:6], start=1):
-        conn.executescript(f"BEGIN;\n{script}\nINSERT INTO schema_migrations VALUES "
-                           f"({number}, '{AT}');\nCOMMIT;")
+    conn = sqlite_case_at(folder, 6)
     write_evidence(conn)
     ids = write_schema6_decisions(conn)
     conn.close()
@@ -72,14 +71,6 @@ def test_opening_a_schema_6_case_keeps_decisions_on_their_hits(tmp_path: Path) -
     ids = _schema6_case(tmp_path / "old")
     with Case.open(tmp_path / "old") as case:
         assert case.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == 7
-        assert set(decisions(case)) == {ids["minor_fear:a"], ids["minor_fear:b"],
-                                        ids["gone_rule:b"], "synthetic-key"}
-        status = {i.item: i.status for i in queue_items(case)}
-        assert status == {ids["minor_fear:a"]: "confirmed", ids["explicit_minor:a"]: "pending",
-                          ids["minor_fear:b"]: "dismissed"}
-        assert find_item(case, ids["minor_fear:a"]).decided_by == "alice"
-        # the removed hit comes back with a re-score: its decision is attached again
-        case.add_hits([Hit(B, "criterion", "gone_rule", 0.9, face_id=f"{B}:3")])
-        assert find_item(case, ids["gone_rule:b"]).status == "escalated"
+        check_decisions_kept(case, ids)
         assert {h.id: h.status for h in case.hit_objects()}[ids["gone_rule:b"]] == "escalated"
         assert case.audit_verify().ok

@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 
 from workbench.errors import CaseError
-from workbench.review import find_item, queue_items
 from workbench.store import Case, pg
 from workbench.store.reviews import decisions
 from workbench.store.schema import MIGRATIONS
-from workbench.types import Hit
 
-from .schema6 import AT, A, B, write_evidence, write_schema6_decisions
+from .old_cases import AT, A, B, check_decisions_kept, write_evidence, write_schema6_decisions
 
 
 def _old_pg_case(folder: Path, url: str, version: int) -> pg.PgConnection:
@@ -49,14 +47,7 @@ def test_a_schema_6_postgresql_case_migrates_on_open(pg_url: str, tmp_path: Path
         assert case.backend == "postgresql"
         versions = case.db.execute("SELECT version FROM schema_migrations ORDER BY version")
         assert [r[0] for r in versions] == list(range(1, len(MIGRATIONS) + 1))
-        assert set(decisions(case)) == {ids["minor_fear:a"], ids["minor_fear:b"],
-                                        ids["gone_rule:b"], "synthetic-key"}
-        status = {i.item: i.status for i in queue_items(case)}
-        assert status == {ids["minor_fear:a"]: "confirmed", ids["explicit_minor:a"]: "pending",
-                          ids["minor_fear:b"]: "dismissed"}
-        assert find_item(case, ids["minor_fear:a"]).decided_by == "alice"
-        case.add_hits([Hit(B, "criterion", "gone_rule", 0.9, face_id=f"{B}:3")])
-        assert find_item(case, ids["gone_rule:b"]).status == "escalated"
+        check_decisions_kept(case, ids)
         assert case.audit_verify().ok
         with pytest.raises(Exception, match="append-only"):
             with case.transaction() as db:
