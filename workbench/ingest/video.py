@@ -105,6 +105,46 @@ def video_info(path: str) -> dict[str, Any]:
         capture.release()
 
 
+class FrameSampler:
+    """Which frames of a video or stream to sample, frame by frame in time order.
+
+    One frame every ``1 / fps`` seconds of the video's own time (``fps <= 0``: the first
+    frame only), plus a scene change: a frame whose :func:`scene_histogram` is further than
+    ``scene_threshold`` from the previous frame's, at least ``min_scene_gap_s`` after the
+    last scene-change sample. ``scene_threshold=None`` samples by rate alone and computes
+    no histograms. The video ingest and the live stream reader both decide with this.
+    """
+
+    def __init__(self, fps: float, scene_threshold: float | None,
+                 min_scene_gap_s: float) -> None:
+        self._step = 1.0 / fps if fps > 0 else float("inf")
+        self._scene_threshold = scene_threshold
+        self._min_scene_gap_s = min_scene_gap_s
+        self._next_rate_t = 0.0
+        self._last_scene_t = -1e9
+        self._previous_hist: np.ndarray | None = None
+
+    def reason(self, frame_bgr: np.ndarray, t: float) -> str:
+        """``rate``, ``scene`` or ``""`` (not sampled) for the frame at ``t`` seconds."""
+        reason = ""
+        if t + 1e-9 >= self._next_rate_t:
+            reason = "rate"
+            while self._next_rate_t <= t + 1e-9:
+                self._next_rate_t += self._step
+        if self._scene_threshold is None:
+            return reason
+        import cv2
+
+        hist = scene_histogram(frame_bgr)
+        previous, self._previous_hist = self._previous_hist, hist
+        if reason or previous is None or t - self._last_scene_t < self._min_scene_gap_s:
+            return reason
+        if cv2.compareHist(previous, hist, cv2.HISTCMP_BHATTACHARYYA) > self._scene_threshold:
+            self._last_scene_t = t
+            return "scene"
+        return ""
+
+
 def sample_frames(path: str, video_sha256: str, case_dir: Path,
                   sampling: FrameSampling = FrameSampling()) -> list[SampledFrame]:
     """Decode ``path`` sequentially and write the sampled frames as PNG in the case.
@@ -130,10 +170,9 @@ def sample_frames(path: str, video_sha256: str, case_dir: Path,
     out_dir = case_dir / relative
     out_dir.mkdir(parents=True, exist_ok=True)
     fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) or 25.0
-    step = 1.0 / sampling.fps if sampling.fps > 0 else float("inf")
+    sampler = FrameSampler(sampling.fps, sampling.scene_threshold, sampling.min_scene_gap_s)
     frames: list[SampledFrame] = []
-    previous_hist: np.ndarray | None = None
-    next_rate_t, last_scene_t, index = 0.0, -1e9, -1
+    index = -1
     try:
         while len(frames) < sampling.max_frames:
             ok, frame = capture.read()
@@ -141,18 +180,7 @@ def sample_frames(path: str, video_sha256: str, case_dir: Path,
                 break
             index += 1
             t = index / fps
-            hist = scene_histogram(frame)
-            reason = ""
-            if t + 1e-9 >= next_rate_t:
-                reason = "rate"
-                while next_rate_t <= t + 1e-9:
-                    next_rate_t += step
-            elif previous_hist is not None and t - last_scene_t >= sampling.min_scene_gap_s:
-                change = cv2.compareHist(previous_hist, hist, cv2.HISTCMP_BHATTACHARYYA)
-                if change > sampling.scene_threshold:
-                    reason = "scene"
-                    last_scene_t = t
-            previous_hist = hist
+            reason = sampler.reason(frame, t)
             if reason:
                 frames.append(_write_frame(frame, index, t, reason, out_dir, relative))
     finally:

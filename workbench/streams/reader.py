@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.ingest.video import FrameSampler
 from workbench.streams.source import Source, open_capture
 from workbench.types import utc_now
 
@@ -123,9 +124,8 @@ class FrameReader:
         self._counters = Counters()
         self._thread = threading.Thread(target=self._run, name="stream-reader", daemon=True)
         self._start_mono = 0.0
-        self._next_rate_t = 0.0
-        self._last_scene_t = -1e9
-        self._previous_hist: np.ndarray | None = None
+        self._sampler = FrameSampler(self.settings.fps, self.settings.scene_threshold,
+                                     self.settings.min_scene_gap_s)
 
     # -- the consumer's side ---------------------------------------------------------
 
@@ -262,27 +262,8 @@ class FrameReader:
             self._lock.notify()
 
     def _reason(self, bgr: np.ndarray, t: float) -> str:
-        """``rate``, ``scene`` or '' (not sampled), as the ingest samples video files."""
-        s = self.settings
-        if s.fps <= 0:
+        """``rate``, ``scene`` or '' (not sampled), as the ingest samples video files;
+        ``fps <= 0`` offers every frame."""
+        if self.settings.fps <= 0:
             return "rate"
-        reason = ""
-        if t + 1e-9 >= self._next_rate_t:
-            reason = "rate"
-            step = 1.0 / s.fps
-            while self._next_rate_t <= t + 1e-9:
-                self._next_rate_t += step
-        if s.scene_threshold is None:
-            return reason
-        import cv2
-
-        from workbench.ingest.video import scene_histogram  # the ingest's scene measure
-
-        hist = scene_histogram(bgr)
-        previous, self._previous_hist = self._previous_hist, hist
-        if reason or previous is None or t - self._last_scene_t < s.min_scene_gap_s:
-            return reason
-        if cv2.compareHist(previous, hist, cv2.HISTCMP_BHATTACHARYYA) > s.scene_threshold:
-            self._last_scene_t = t
-            return "scene"
-        return ""
+        return self._sampler.reason(bgr, t)
