@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
-from typing import Any
+from typing import Any, TypeVar
 
 # prctl option (linux/prctl.h): deliver a signal to this process when its parent exits
 _PR_SET_PDEATHSIG = 1
@@ -173,3 +173,14 @@ def process_pool(workers: int, mp_context: BaseContext | None = None,
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+
+
+T = TypeVar("T")
+
+
+def batches(items: list[T], size: int, workers: int) -> list[list[T]]:
+    """Consecutive items in batches of ``size``, smaller when there are few items, so every
+    worker gets about four batches and none is left alone at the end. The local pool and
+    the Dask engine size their tasks the same way."""
+    size = max(1, min(size, len(items) // (workers * 4) or 1))
+    return [items[i:i + size] for i in range(0, len(items), size)]

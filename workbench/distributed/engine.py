@@ -33,10 +33,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO
 
 from workbench import settings as wb_settings
 from workbench.errors import WorkbenchError
+from workbench.parallel import batches
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from workbench.ingest.worker import WorkerSettings
     from workbench.types import Faces
 
-T = TypeVar("T")
 ENGINES = ("local", "dask")
 # Tasks queued on the cluster per worker thread: enough to keep every worker busy while
 # results travel back, few enough that an interruption drops little queued work.
@@ -282,14 +282,6 @@ class DaskEngine:
 
         for results in self.run(function, chunks, keys, *args, on_lost=lost):
             yield from results
-
-
-def batches(items: list[T], size: int, threads: int) -> list[list[T]]:
-    """Consecutive items in batches of ``size``, smaller when there are few items, so every
-    worker thread gets about four batches and none is left alone at the end (the same
-    sizing as the local ingest's batches)."""
-    size = max(1, min(size, len(items) // (threads * 4) or 1))
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _key(kind: str, *parts: str) -> str:

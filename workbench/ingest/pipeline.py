@@ -31,7 +31,7 @@ from workbench.ingest.records import evidence_from_record
 from workbench.ingest.sources import Item, ZipLimits, expand_sources
 from workbench.ingest.video import FrameSampling
 from workbench.ingest.worker import WorkerSettings, process_batch
-from workbench.parallel import process_pool, stop_on_signals
+from workbench.parallel import batches, process_pool, stop_on_signals
 from workbench.progress import progress_bar
 from workbench.store import evidence as store_evidence
 from workbench.store.case import Seen, display_path
@@ -226,13 +226,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _batches(todo: list[Item], size: int, workers: int) -> list[list[Item]]:
-    """Consecutive files in batches (one metadata call each), small enough to keep every
-    worker busy to the end."""
-    size = max(1, min(size, len(todo) // (workers * 4) or 1))
-    return [todo[i:i + size] for i in range(0, len(todo), size)]
-
-
 def _results(todo: list[Item], settings: WorkerSettings, workers: int | None,
              batch: int = 8) -> Iterator[dict[str, Any]]:
     """Worker results in completion order, with at most a few batches in flight per worker."""
@@ -240,11 +233,11 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None,
     # largest files first: the last batches are then small, so no worker is left alone
     # with a long video or a 48 MP HEIF at the end while the other idles
     todo = sorted(todo, key=lambda item: -(item.size or 0))
-    batches = _batches(todo, batch, count)
+    chunks = batches(todo, batch, count)
     if count <= 1 or len(todo) <= 1:
         with stop_on_signals():  # SIGTERM unwinds like Ctrl-C: the run is marked interrupted
             try:
-                for chunk in batches:
+                for chunk in chunks:
                     yield from process_batch(chunk, settings)
             finally:
                 close_reader()  # no ExifTool left running in a notebook's kernel
@@ -254,7 +247,7 @@ def _results(todo: list[Item], settings: WorkerSettings, workers: int | None,
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     pending: set[Future[list[dict[str, Any]]]] = set()
-    queue = iter(batches)
+    queue = iter(chunks)
     # process_pool: SIGTERM stops the workers too, and they die with this process
     with process_pool(count, mp_context=context) as pool:
         for chunk in queue:
