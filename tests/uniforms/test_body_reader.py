@@ -69,6 +69,18 @@ def test_uniform_is_decided_first_then_items(jacket: bool, tie: bool, uniform: b
     assert person.as_dict()["uniform"]["body_outline"]
 
 
+def test_bare_shoulders_beside_a_top_are_no_jacket() -> None:
+    # a white strapless top: the chest's sides are skin, darker than the top and unlike
+    # it, as a jacket's fronts beside a shirt would be; skin is no jacket
+    img, mask, face = _photo(jacket=False, tie=False)
+    _fill(img, (290, 195, 510, CUT), SKIN)
+    _fill(img, (370, 240, 430, CUT), WHITE)
+    person, _ = read_person(img, balanced_lab(img, mask), np.array(face), None, mask,
+                            _pose(400, 230, 100))
+    assert person.uniform["cues"]["outer_skin"] > 0.5
+    assert not person.items["blazer"].present
+
+
 def test_a_tie_off_the_chins_line_is_found_and_its_strip_is_shown() -> None:
     # the head turned: the tie hangs 30 px (0.3 face widths) right of the chin's line
     img, mask, face = _photo(jacket=False, tie=False)

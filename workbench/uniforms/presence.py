@@ -27,10 +27,14 @@ import numpy as np
 from workbench.errors import WorkbenchError
 
 MODEL_FILE = Path(__file__).with_name("presence.json")
-# The cues each item's model reads (names of the reader's ``uniform["cues"]``):
-# ``tie`` the fixed centre strip's contrast, ``front_tie`` the searched tie strip's share
-# of rows (workbench.uniforms.front).
-FEATURES: dict[str, tuple[str, ...]] = {"tie": ("tie", "front_tie")}
+# The cues each item's model reads (names of the reader's ``uniform["cues"]``); the first
+# is the item's own, without which the model is not asked (the region was not in view):
+# tie: ``tie`` the fixed centre strip's contrast, ``front_tie`` the searched tie strip's
+# share of rows (workbench.uniforms.front);
+# blazer: ``outer`` the chest's sides a fabric other than the collar's V, ``outer_darker``
+# how much darker the sides are than the lightest fabric of the V (a jacket over a shirt).
+FEATURES: dict[str, tuple[str, ...]] = {"tie": ("tie", "front_tie"),
+                                        "blazer": ("outer", "outer_darker")}
 RIDGE = 1.0
 
 
@@ -102,7 +106,8 @@ def training_rows(people: Sequence[tuple[dict[str, Any], dict[str, float]]], ite
     for label, cues in people:
         truth = (label.get("items") or {}).get(item)
         # photos read by the face layout (whole torso in view) carry no layer cues
-        if not label.get("torso_visible") or truth is None or "collar_cloth" not in cues:
+        if not label.get("torso_visible") or truth is None or "collar_cloth" not in cues \
+                or FEATURES[item][0] not in cues:
             continue
         xs.append([float(cues.get(k, 0.0)) for k in FEATURES[item]])
         ys.append(float(bool(truth["present"])))

@@ -46,8 +46,10 @@ from workbench.uniforms.regions import ITEMS, anchor_from_face
 
 # mask + pose regions, white balance, uniform-first decision; v2: tie searched row by row
 # with a fitted presence model, collar's lightest fabric under a jacket, torso-missing mask;
-# v3: jacket-coloured cloth below the V reads "cannot tell, leaning no jumper"
-METHOD = "body-regions-v3"
+# v3: jacket-coloured cloth below the V reads "cannot tell, leaning no jumper";
+# v4: the outer layer's presence from a fitted model (sides unlike and darker than the V),
+# bare shoulders are no jacket
+METHOD = "body-regions-v4"
 # Prior odds of the uniform decision and the weight of each cue (log-odds), set on the
 # fit split of tests/data/uniforms_real (never the check split).
 UNIFORM_PRIOR = -1.6
@@ -69,6 +71,8 @@ FRONT_DEPTH = 0.8
 # Whole torso in view: share of each face-layout region inside the photo, and the most
 # of any region the mask may cover when it has missed the torso altogether.
 WHOLE_INSIDE = 0.85
+# More of the chest's sides skin-coloured than this: bare shoulders, no outer layer.
+BARE_SIDES = 0.5
 MASK_MISSED = 0.1
 
 
@@ -134,6 +138,8 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
         px = _cloth(lab, r.mask, wide)
         outer = _measure_pixels(lab, px, r.mask, r.visible_fraction, 0.0)
         measures["blazer"] = outer
+        # bare shoulders are no jacket: how much of the chest's sides is skin
+        cues["outer_skin"] = float(wide[r.mask].mean())
     shirt = None
     if regions["shirt"].visible:
         r = regions["shirt"]
@@ -175,6 +181,8 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
         measures["lower"] = _measure_pixels(lab, _cloth(lab, r.mask, wide), r.mask,
                                             r.visible_fraction, float(skin_px.mean()))
     if shirt is not None and outer is not None:
+        # a jacket over a shirt is darker than the lightest fabric in the V
+        cues["outer_darker"] = _darker(outer, _collar_first(shirt))
         cues["outer"] = _distinct(outer, shirt) * float(np.clip(
             (cues["v_not_outer"] - 0.15) / 0.35, 0, 1))
     cues["tie"] = float(np.clip((cues.get("strip_other", 0.0) - 0.3) / 0.3, 0, 1))
@@ -188,13 +196,27 @@ def read_layers(lab: np.ndarray, pr: PersonRegions, skin_map: np.ndarray,
     if shirt is not None:
         cues["collar_cloth"] = 1.0 - shirt.skin_share
         # the tie's presence from the fixed strip and the searched one (fitted model)
-        cues["p_tie"] = _presence_models()["tie"].probability(cues)
+        cues["p_tie"] = _presence("tie", cues)
     return Layers(measures, cues, searched)
 
 
 @lru_cache(maxsize=1)
 def _presence_models() -> dict[str, PresenceModel]:
     return load_models()
+
+
+def _presence(item: str, cues: dict[str, float]) -> float:
+    """The fitted presence probability of ``item``; 0.5 ("cannot tell") while no model is
+    fitted for it (only while refitting: the shipped file holds every item, tested)."""
+    model = _presence_models().get(item)
+    return 0.5 if model is None else model.probability(cues)
+
+
+def _darker(outer: _Measure, inner: _Measure) -> float:
+    """How much darker ``outer``'s main colour is than ``inner``'s, in [-1, 1] (50 L*)."""
+    if not outer.colours or not inner.colours:
+        return 0.0
+    return float(np.clip((inner.colours[0].lab[0] - outer.colours[0].lab[0]) / 50.0, -1, 1))
 
 
 def _collar_first(m: _Measure) -> _Measure:
@@ -272,7 +294,9 @@ def read_person(rgb: np.ndarray, lab: np.ndarray, box: np.ndarray, landmarks: np
         elif item == "tie":
             p = cues["p_tie"]
         elif item == "blazer":
-            p = 0.15 + 0.8 * cues["outer"] if "outer" in cues else 0.5
+            p = _presence("blazer", cues) if "outer" in cues else 0.5
+            if cues.get("outer_skin", 0.0) > BARE_SIDES:
+                p = min(p, 0.2)     # the chest's sides are skin: bare shoulders, no jacket
         elif item == "jumper":
             # Below where a jacket's V closes: a layer that is not the shirt. When it is
             # the outer layer's colour it is a buttoned jacket or a jumper of the same
