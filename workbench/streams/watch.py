@@ -10,6 +10,13 @@ the kept frames, so a re-score gives the watch's hits) and stores each rule's hi
 track as a criterion hit, which the review queue shows like any other, and sends it to
 the alert channels when the settings name some and the hit reaches the review threshold.
 
+Alerts never hold the analysis up: a background sender
+(:class:`~workbench.streams.alerts.AlertSender`, one thread, a queue of ``alert_queue``)
+sends them, and this loop writes each one's ``stream.alert`` audit entry when it is done.
+An alert that finds the queue full, or that is still unsent when the watch stops and has
+waited ``alert_drain_s`` for it, is audited as failed with the reason: none is lost
+without a trace.
+
 A frame byte for byte identical to one the case already holds (a frozen picture, a
 looped file) is one more sighting of that evidence item (:mod:`workbench.streams.keep`):
 its faces still feed the tracker, so a track runs on through a freeze, but they are
@@ -44,6 +51,7 @@ from workbench.types import Faces, Hit, Run
 if TYPE_CHECKING:
     from workbench.faces.settings import FaceSettings
     from workbench.store.case import Case
+    from workbench.streams.alerts import AlertSender, StreamAlert
     from workbench.streams.keep import KeptFrame
 
 
@@ -89,6 +97,9 @@ class WatchSettings:
         track: the tracker's knobs.
         rules: a rules YAML file (None: the default rules).
         alerts: alert settings JSON (None: ``$WORKBENCH_ALERTS``, else no alerts).
+        alert_queue: the most alerts waiting to be sent; one more is audited as failed.
+        alert_drain_s: how long a stopping watch waits for unsent alerts (None: the
+            channels' timeouts plus 5 s); those left are audited as failed.
     """
 
     reader: ReaderSettings = field(default_factory=ReaderSettings)
@@ -100,6 +111,8 @@ class WatchSettings:
     track: TrackSettings = field(default_factory=TrackSettings)
     rules: str | None = None
     alerts: str | None = None
+    alert_queue: int = 100
+    alert_drain_s: float | None = None
 
 
 @dataclass
@@ -122,6 +135,8 @@ class WatchStatus:
     tracks: int = 0
     hits: int = 0
     alerts: int = 0
+    alerts_pending: int = 0
+    alerts_failed: int = 0
     segments: int = 0
     errors: int = 0
     rate_fps: float = 0.0
@@ -206,6 +221,11 @@ class _Watch:
         self.rules = load_rules(settings.rules)
         self.threshold = get_threshold(case)
         self.alert_settings = AlertSettings.load(settings.alerts)
+        self.sender: AlertSender | None = None
+        if self.alert_settings is not None:
+            from workbench.streams.alerts import AlertSender
+
+            self.sender = AlertSender(self.alert_settings, settings.alert_queue)
         self.status = WatchStatus(source=source.shown)
         self._done: deque[float] = deque(maxlen=10)
 
@@ -235,6 +255,8 @@ class _Watch:
             self.keeper.open(run.started_at.isoformat())
             start = time.monotonic()
             reader.start()
+            if self.sender is not None:
+                self.sender.start()
             try:
                 with stop_on_signals():
                     status.stopped_by = self._loop(reader, start)
@@ -244,6 +266,7 @@ class _Watch:
                 status.stopped_by = "Ctrl-C"
             finally:
                 reader.stop()
+                self._drain_alerts()
                 self._count(reader, start)
                 # A signal may land between taking a frame and finishing it: what was kept
                 # is what was analysed, every other sampled frame counts as dropped.
@@ -270,6 +293,7 @@ class _Watch:
                     return reader.end_reason or "stream ended"
             else:
                 self._process(frame)
+            self._collect_alerts()
             self.status.state = reader.state
             self._count(reader, start)
             self._notify()
@@ -323,13 +347,64 @@ class _Watch:
             st.recent_hits.append({"rule": hit.source, "score": hit.score,
                                    "track_id": face.get("track_id"), **frame_info,
                                    "lag_s": st.hit_lags[-1]})
-            if self.alert_settings is not None and hit.score >= self.threshold:
-                from workbench.streams.alerts import send_stream_alert
+            if self.sender is not None and hit.score >= self.threshold:
+                from workbench.streams.alerts import StreamAlert
 
-                channels = send_stream_alert(self.case, self.alert_settings, hit, frame_info,
-                                             face, kept.jpeg)
-                st.alerts += int(bool(channels) and all(v == "sent" for v in channels.values()))
+                self._alert(self.sender, StreamAlert.of(self.case, hit, frame_info, face,
+                                                        kept.jpeg))
         del st.recent_hits[:-50]
+
+    def _alert(self, sender: AlertSender, alert: StreamAlert) -> None:
+        """Hand the alert to the sender; a full queue is audited as a failure now."""
+        if sender.submit(alert):
+            self.status.alerts_pending = sender.pending
+        else:
+            self._audit_alert(sender, alert, f"alert queue full ({sender.size} waiting)")
+
+    def _audit_alert(self, sender: AlertSender, alert: StreamAlert,
+                     outcome: dict[str, str] | str) -> None:
+        """Audit one alert (on this thread, the case's) and count it sent or failed."""
+        from workbench.streams.alerts import audit_stream_alert, channel_names, sent
+
+        channels = outcome if isinstance(outcome, dict) else {
+            name: f"failed: {outcome}" for name in channel_names(sender.settings)}
+        audit_stream_alert(self.case, sender.settings, alert, channels)
+        if sent(channels):
+            self.status.alerts += 1
+        else:
+            self.status.alerts_failed += 1
+
+    def _collect_alerts(self) -> None:
+        if (sender := self.sender) is None:
+            return
+        for alert, channels in sender.collect():
+            self._audit_alert(sender, alert, channels)
+        self.status.alerts_pending = sender.pending
+
+    def _drain_alerts(self) -> None:
+        """On stop: wait (bounded) for the queued alerts; audit what is left as failed."""
+        from workbench.streams.alerts import drain_seconds
+
+        if (sender := self.sender) is None:
+            return
+        bound = self.settings.alert_drain_s
+        bound = drain_seconds(sender.settings) if bound is None else bound
+        if sender.pending:
+            self.status.state = "sending alerts"
+            self._notify()
+        try:
+            sender.wait(bound)
+        finally:  # a second Ctrl-C while waiting still leaves every alert audited
+            # abandon first: from then on nothing more finishes, so one collect gets all
+            unsent, sending = sender.abandon()
+            self._collect_alerts()
+            if sending is not None:
+                self._audit_alert(sender, sending, f"no answer within {bound:g} s of the "
+                                                   "watch stopping (it may still arrive)")
+            for alert in unsent:
+                self._audit_alert(sender, alert,
+                                  f"not sent: the watch stopped and waited {bound:g} s")
+            self.status.alerts_pending = 0
 
     def _analyse(self, frame: Frame, kept: KeptFrame
                  ) -> tuple[Faces, list[str], list[tuple[Hit, dict[str, Any]]]]:
