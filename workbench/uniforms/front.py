@@ -154,7 +154,9 @@ def read_front(lab: np.ndarray, cloth: np.ndarray, origin: np.ndarray, u: np.nda
     spread = np.sqrt(np.clip(sq - (s_col * np.array([0.5, 1.0, 1.0])) ** 2, 0, None).sum(-1))
     seen = (s_n >= 0.6 * (b - a)) & (l_n >= 0.5 * flank) & (r_n >= 0.5 * flank)
     row_hit = seen & (np.minimum(d_sl, d_sr) - d_lr - SPREAD_WEIGHT * spread >= TIE_CONTRAST)
-    score = row_hit.mean(0)
+    # the share of the rows in view: a portrait cut at the collar shows a few rows of
+    # the band, and rows below the photo's edge are no evidence against a tie
+    score = row_hit.sum(0) / np.maximum(seen.sum(0), max(MIN_ROWS, 0.25 * len(seen)))
     best = int(np.argmax(score))
     tie_score = float(score[best])
     ba, bb = int(a[best]), int(b[best])
