@@ -252,3 +252,10 @@ def test_a_full_alert_queue_is_audited_not_dropped(new_case, clip, rules_file, t
     outcomes = [d["channels"]["webhook"] for d in _stream_alerts(new_case)]
     assert len(outcomes) == 5
     assert sum("alert queue full (1 waiting)" in o for o in outcomes) >= 2
+
+
+def test_the_cli_refuses_an_empty_alert_queue(new_case, clip, capsys):
+    from workbench.cli import main
+
+    assert main(["watch", str(new_case.path), str(clip), "--alert-queue", "0"]) == 2
+    assert "--alert-queue must be at least 1" in capsys.readouterr().err

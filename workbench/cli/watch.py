@@ -41,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rules", help="rules YAML (default: the workbench's rules)")
     parser.add_argument("--alerts", help="alert settings JSON (default: $WORKBENCH_ALERTS; "
                         "none: no alerts)")
+    parser.add_argument("--alert-queue", type=int, default=100,
+                        help="alerts waiting to be sent before one more is recorded as failed "
+                        "(default 100; alerts are sent in the background, never stalling "
+                        "the analysis)")
+    parser.add_argument("--alert-drain", type=float, default=None, metavar="SECONDS",
+                        help="on stop, wait this long for unsent alerts before recording them "
+                        "as failed (default: the channels' timeouts plus 5 s)")
     parser.add_argument("--min-track-frames", type=int, default=1,
                         help="score a track once it has this many frames (default 1)")
     parser.add_argument("--detector", default="hog",
@@ -99,10 +106,15 @@ def _watch(args: argparse.Namespace) -> int:
                             realtime=not args.no_realtime, max_retries=args.retries)
     settings = WatchSettings(reader=reader, duration_s=args.duration, max_frames=args.max_frames,
                              segment_s=args.segment, rules=args.rules, alerts=args.alerts,
+                             alert_queue=args.alert_queue, alert_drain_s=args.alert_drain,
                              min_track_frames=args.min_track_frames)
     from workbench.store import Case
     from workbench.streams.source import parse_source
 
+    if args.alert_queue < 1 or (args.alert_drain is not None and args.alert_drain < 0):
+        from workbench.errors import WorkbenchError
+
+        raise WorkbenchError("--alert-queue must be at least 1 and --alert-drain not negative")
     source = parse_source(args.source)  # a wrong case or source fails before models load
     with Case.open(args.case_dir) as case:
         analyzer = _analyzer(args)
@@ -116,7 +128,8 @@ def _watch(args: argparse.Namespace) -> int:
           f"skipped {status.skipped} by sampling, analysed {status.analysed}, "
           f"dropped {status.dropped}; kept {status.kept} frames in {status.segments} segments; "
           f"{status.faces} faces in {status.tracks} tracks; {status.hits} hits "
-          f"({status.alerts} alerts sent); {status.reconnects} reconnects", file=sys.stdout)
+          f"({status.alerts} alerts sent, {status.alerts_failed} failed: see the audit log); "
+          f"{status.reconnects} reconnects", file=sys.stdout)
     print(f"lag frame->analysed: median {summary['lag_median_s']} s, p95 {summary['lag_p95_s']} s"
           f"; run {status.run_id}")
     return 0
