@@ -48,6 +48,10 @@ def test_buttons_and_numbers_with_a_fake_watch(tmp_path) -> None:
     widget.update(status)
     assert (widget.analysed, widget.dropped, widget.hits) == (5, 3, 1)
     assert bytes(widget.frame.value) == b"png" and "st-1" in widget.hit_table.value
+    assert "alerts" not in widget.numbers.value          # no alert channels: nothing said
+    status.alerts, status.alerts_pending, status.alerts_failed = 1, 2, 1
+    widget.update(status)
+    assert "alerts sent 1, waiting 2, failed 1" in widget.numbers.value
     widget.stop_button.click()
     assert handle.stopped
     status.state, status.stopped_by = "stopped", "stop requested"

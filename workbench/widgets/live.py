@@ -101,7 +101,10 @@ class LiveWatch(WorkbenchWidget):
         self.numbers.value = html.escape(
             f"{status.state}: received {status.received}, analysed {status.analysed} "
             f"({status.rate_fps:.1f}/s), lag {status.lag_s:.2f} s, dropped {status.dropped}, "
-            f"reconnects {status.reconnects}, tracks {status.tracks}, hits {status.hits}")
+            f"reconnects {status.reconnects}, tracks {status.tracks}, hits {status.hits}"
+            + (f", alerts sent {status.alerts}, waiting {status.alerts_pending}, "
+               f"failed {status.alerts_failed}"
+               if status.alerts or status.alerts_pending or status.alerts_failed else ""))
         rows = [dict(h) for h in reversed(status.recent_hits[-20:])]
         self.hit_table.value = table_html(rows, HIT_COLUMNS) if rows else ""
         now = time.monotonic()
