@@ -154,3 +154,51 @@ def test_a_failed_move_leaves_the_sqlite_case_as_it_was(pg_url: str, tmp_path: P
     with pytest.raises(CaseError, match="cannot reach the case database"):
         move_to_postgresql(folder, bad)
     _unchanged(folder, before)
+
+
+def test_a_session_open_before_the_move_cannot_write_into_the_kept_file(
+        pg_url: str, tmp_path: Path, shared_data: Path) -> None:
+    folder = tmp_path / "c"
+    _sqlite_case(folder, shared_data)
+    earlier = Case.open(folder)      # an analyst who had the case open all along
+    try:
+        earlier.audit("test.before-move")
+        kept = move_to_postgresql(folder, pg_url).kept_as
+        with sqlite3.connect(kept) as old:
+            rows = old.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        # the earlier session still holds the renamed file: its write is refused, loudly
+        with pytest.raises(CaseError, match="moved to PostgreSQL"):
+            earlier.audit("test.after-move")
+        with pytest.raises(sqlite3.IntegrityError, match="moved to PostgreSQL"):
+            earlier.db.execute("DELETE FROM audit")
+        with sqlite3.connect(kept) as old:
+            assert old.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == rows
+    finally:
+        earlier.close()
+    with Case.open(folder) as case:  # reopened: the moved case, which takes writes
+        assert case.backend == "postgresql"
+        case.audit("test.after-reopen")
+        actions = list(case.audit_log()["action"])
+        assert "test.before-move" in actions and "test.after-move" not in actions
+        assert case.audit_verify().ok
+
+
+def test_a_move_that_fails_after_sealing_leaves_the_case_writable(
+        pg_url: str, tmp_path: Path, shared_data: Path, monkeypatch) -> None:
+    from workbench.store import pg_move
+
+    folder = tmp_path / "c"
+    _sqlite_case(folder, shared_data)
+    with Case.open(folder) as case:
+        before = _everything(case)
+
+    def refuse(folder: Path) -> Path:
+        raise OSError("the folder is read-only")
+
+    monkeypatch.setattr(pg_move, "_keep_sqlite", refuse)   # fails after the seal is committed
+    with pytest.raises(OSError, match="read-only"):
+        move_to_postgresql(folder, pg_url)
+    _unchanged(folder, before)
+    with Case.open(folder) as case:
+        case.audit("test.after-failed-move")                 # writable again
+        assert case.audit_log()["action"].iloc[-1] == "test.after-failed-move"

@@ -31,6 +31,9 @@ from workbench.types import Condition, Evidence, Hit, Run, hit_id, utc_now
 DB_NAME = "case.db"
 # In a case kept in PostgreSQL: the database URL and the case's schema in it (0600).
 DB_POINTER = "database.json"
+# What a write to a SQLite file sealed by `case move-db` is refused with (its triggers'
+# message): a session that had the case open before the move still holds that file.
+MOVED_AWAY = "this case was moved to PostgreSQL (case move-db); close it and open it again"
 # Separates an archive from the member inside it in a recorded source path.
 ARCHIVE_MEMBER_SEP = "!/"
 DERIVED_DIR = "derived"
@@ -282,6 +285,11 @@ class Case:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._conn
+        except sqlite3.IntegrityError as error:
+            self._conn.execute("ROLLBACK")
+            if MOVED_AWAY in str(error):
+                raise CaseError(f"{self.path}: {MOVED_AWAY}; nothing was written") from None
+            raise
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

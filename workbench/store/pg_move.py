@@ -6,9 +6,11 @@ meanwhile). The copy is checked (row counts per table, the audit chain and its h
 ``case.move-db`` audit entry is chained after the copied log; the folder then gets
 ``database.json`` (still under the lock, so a later open finds PostgreSQL) and ``case.db`` is
 renamed ``case.db.moved-<timestamp>``, kept as it was (never deleted: it is the case's record
-up to the move). Any failure leaves the folder a SQLite case, unchanged, and removes what was
-written in PostgreSQL; so does a write by a session that had the case open before the move
-(run it when no one else has the case open).
+up to the move). In the same SQLite transaction every table of ``case.db`` gets triggers
+that refuse writes: a session that had the case open before the move still holds that file,
+and its writes are refused with a clear error instead of landing in the kept record, where no
+one would see them. Any failure leaves the folder a SQLite case, unchanged (the triggers
+removed), and removes what was written in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from pathlib import Path
 
 from workbench.errors import CaseError
 from workbench.store import pg
-from workbench.store.case import DB_NAME, DB_POINTER, Case, _now
+from workbench.store.case import DB_NAME, DB_POINTER, MOVED_AWAY, Case, _now
+
+# name prefix of the triggers that seal a moved case.db
+SEAL = "workbench_moved_"
 
 
 @dataclass(frozen=True)
@@ -58,25 +63,25 @@ def move_to_postgresql(folder: str | os.PathLike[str], url: str) -> Moved:
             raise PermissionDenied(f"moving a case's database needs the admin role; "
                                    f"{actor.name} has {list(actor.roles) or 'none'}")
         lite = case.db
-        # SQLite's write lock from the copy until the folder names PostgreSQL: what is
-        # copied is what stays behind, and an open after the switch finds the new database
+        # SQLite's write lock from the copy until the folder names PostgreSQL and the file
+        # is sealed: what is copied is what stays behind, an open after the switch finds
+        # the new database, and a session already holding the file can no longer write
         lite.execute("BEGIN IMMEDIATE")
         try:
             schema, rows = _copy(case, url)
-            copied = lite.execute("PRAGMA data_version").fetchone()[0]
-            try:
-                pg.write_pointer(case.path / DB_POINTER, url, schema)
-            except BaseException:
-                _drop(url, schema)
-                raise
-        finally:
+        except BaseException:
             lite.execute("ROLLBACK")
+            raise
+        try:
+            pg.write_pointer(case.path / DB_POINTER, url, schema)
+            _seal(lite)
+        except BaseException:
+            lite.execute("ROLLBACK")
+            _undo(case.path, url, schema)
+            raise
+        lite.execute("COMMIT")
         try:
             lite.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # case.db alone holds every row
-            if lite.execute("PRAGMA data_version").fetchone()[0] != copied:
-                raise CaseError("another session wrote to the case while it was being moved "
-                                "(it had the case open before the move); the case stays in "
-                                "SQLite: close the other sessions and run move-db again")
         except BaseException:
             _undo(case.path, url, schema)
             raise
@@ -188,9 +193,33 @@ def _keep_sqlite(folder: Path) -> Path:
     return kept
 
 
+def _seal(lite: sqlite3.Connection) -> None:
+    """Triggers on every table of ``case.db`` refusing inserts, updates and deletes."""
+    tables = [r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                         "AND name NOT LIKE 'sqlite%'")]
+    for table in tables:
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            lite.execute(f'CREATE TRIGGER "{SEAL}{table}_{op.lower()}" BEFORE {op} ON "{table}" '
+                         f"BEGIN SELECT RAISE(ABORT, '{MOVED_AWAY}'); END")
+
+
+def _unseal(lite: sqlite3.Connection) -> None:
+    """Remove :func:`_seal`'s triggers (a move that failed after sealing)."""
+    names = [r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND name GLOB ?", (f"{SEAL}*",))]
+    for name in names:
+        lite.execute(f'DROP TRIGGER "{name}"')
+
+
 def _undo(folder: Path, url: str, schema: str) -> None:
-    """The folder back to a SQLite case, and the copy in PostgreSQL removed."""
+    """The folder back to a SQLite case (writable again), the copy in PostgreSQL removed."""
     (folder / DB_POINTER).unlink(missing_ok=True)
+    if (folder / DB_NAME).exists():
+        lite = sqlite3.connect(folder / DB_NAME, timeout=60, isolation_level=None)
+        try:
+            _unseal(lite)
+        finally:
+            lite.close()
     _drop(url, schema)
 
 
