@@ -25,10 +25,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-test-deps: ## Debian's ExifTool and FFmpeg: ingest metadata (video GPS/time, XMP, vendor GPS); live streams
+test-deps: ## Debian's ExifTool, FFmpeg and OpenSSL: ingest metadata; live streams; the TLS cluster test's certificates
 	@missing=""; \
 	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \

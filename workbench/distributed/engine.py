@@ -19,6 +19,11 @@ What the scheduler guarantees and what this module adds:
   result delivered again writes nothing twice.
 * Ctrl-C or SIGTERM cancels the tasks still queued; a restarted client resumes through the
   ingest's and analysis's own resume logic (done files and analysed evidence are skipped).
+* Tasks and results (evidence paths, pixels' analyses, face embeddings) are case material:
+  a ``tls://`` scheduler address encrypts and authenticates the traffic with the
+  certificates Dask's own settings name (``DASK_DISTRIBUTED__COMM__TLS__...``; a clear
+  error when they are missing), and a plain ``tcp://`` address off this machine is
+  connected to with a warning (docs/scale.md, "Encrypted traffic").
 
 Example:
     >>> with open_engine("dask", workers=2) as engine:          # doctest: +SKIP
@@ -49,6 +54,11 @@ if TYPE_CHECKING:
     from workbench.types import Faces
 
 ENGINES = ("local", "dask")
+# Dask's settings that give the client its certificate (environment variables
+# DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT, ..._CLIENT__KEY, or dask's YAML)
+TLS_SETTINGS = ("distributed.comm.tls.ca-file", "distributed.comm.tls.client.cert",
+                "distributed.comm.tls.client.key")
+LOOPBACK = ("127.", "localhost", "[::1]")
 # Tasks queued on the cluster per worker thread: enough to keep every worker busy while
 # results travel back, few enough that an interruption drops little queued work.
 IN_FLIGHT_PER_THREAD = 3
@@ -110,6 +120,9 @@ def open_engine(engine: str | None = None, cluster: str | None = None,
         out = echo if echo is not None else sys.stderr
         print(f"workbench: {dask_engine.describe()}; dashboard: {dask_engine.dashboard()}",
               file=out)
+        if address is not None and unencrypted_remote(address):
+            print(f"workbench: warning: tasks and results travel unencrypted to {address}; "
+                  "use a tls:// scheduler (docs/scale.md, 'Encrypted traffic')", file=out)
         yield dask_engine
     finally:
         dask_engine.close()
@@ -136,9 +149,20 @@ class DaskEngine:
                                    dashboard_address="127.0.0.1:0",
                                    silence_logs=logging.WARNING)
             return cls(Client(cluster, timeout=timeout_s), cluster)
+        if address.startswith("tls://"):
+            missing = missing_tls_settings()
+            if missing:
+                raise ClusterError(
+                    f"{address} needs this client's certificate: set "
+                    + ", ".join(missing) + " (docs/scale.md, 'Encrypted traffic')")
         try:
             client = Client(address, timeout=timeout_s)
         except OSError as error:
+            if address.startswith("tls://"):
+                raise ClusterError(
+                    f"the TLS scheduler at {address} did not accept this client ({error}): "
+                    "is it running, and is the certificate in DASK_DISTRIBUTED__COMM__TLS__"
+                    "CLIENT__CERT signed by the CA the scheduler trusts?") from None
             raise ClusterError(
                 f"no Dask scheduler answers at {address} after {timeout_s:.0f} s ({error}); "
                 "start one with "
@@ -291,12 +315,27 @@ def _key(kind: str, *parts: str) -> str:
 
 
 
+def missing_tls_settings() -> list[str]:
+    """The client certificate settings Dask has no value for, as environment variables."""
+    import dask
+
+    return ["DASK_" + key.upper().replace(".", "__").replace("-", "_")
+            for key in TLS_SETTINGS if not dask.config.get(key, None)]
+
+
+def unencrypted_remote(address: str) -> bool:
+    """A plain-TCP scheduler address on another machine (loopback is this machine)."""
+    scheme, _, rest = address.rpartition("://")
+    return scheme in ("tcp", "") and not rest.startswith(LOOPBACK)   # Dask's default: tcp
+
+
 def add_arguments(parser: Any) -> None:
     """``--engine`` and ``--cluster`` for a command whose tasks may run on Dask."""
     parser.add_argument("--engine", choices=ENGINES, default=None,
                         help="local: this machine's process pool (default); dask: a Dask "
                         "LocalCluster here, or the scheduler of --cluster")
-    parser.add_argument("--cluster", metavar="tcp://HOST:8786", default=None,
+    parser.add_argument("--cluster", metavar="tls://HOST:8786", default=None,
                         help="run the tasks on this Dask scheduler's workers (default "
                         "$WORKBENCH_DASK); every worker must see the evidence and the case "
-                        "folder at the same paths")
+                        "folder at the same paths; tls:// encrypts the traffic with the "
+                        "certificates of DASK_DISTRIBUTED__COMM__TLS__* (docs/scale.md)")
