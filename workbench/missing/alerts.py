@@ -82,6 +82,12 @@ class AlertSettings:
             blur_crop=bool(data.get("blur_crop", True)),
         )
 
+    def channels(self) -> list[tuple[str, EmailSettings | WebhookSettings]]:
+        """The configured channels, ``(name, settings)``, in the order they are tried."""
+        return [(name, setting) for name, setting in (("email", self.email),
+                                                      ("webhook", self.webhook))
+                if setting is not None]
+
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> AlertSettings | None:
         """From a JSON file (or ``$WORKBENCH_ALERTS``); None when nothing is configured."""
@@ -200,9 +206,7 @@ def deliver(settings: AlertSettings, payload: dict[str, Any], crop: bytes | None
     never stops the others, nor the caller (a lookup, a watch).
     """
     channels: dict[str, str] = {}
-    for name, setting in (("email", settings.email), ("webhook", settings.webhook)):
-        if setting is None:
-            continue
+    for name, setting in settings.channels():
         try:
             if isinstance(setting, EmailSettings):
                 send_mail(setting, subject, lines, crop, settings.blur_crop)

@@ -10,9 +10,9 @@ settings turn that off. The watch sends each track's hit once; every alert and i
 outcome per channel is written to the case's audit log.
 
 A watch never waits for a channel: it hands each alert to an :class:`AlertSender` (one
-daemon thread, a bounded queue), which sends it with :func:`deliver_stream_alert` (the
-delivery :func:`send_stream_alert` uses too) and hands the outcome back; the watch's own
-thread writes the audit entry (see :class:`AlertSender` for why).
+daemon thread, a bounded queue), which sends it with :func:`deliver_stream_alert` and hands
+the outcome back; the watch's own thread writes the audit entry with
+:func:`audit_stream_alert` (see :class:`AlertSender` for why).
 """
 
 from __future__ import annotations
@@ -90,13 +90,13 @@ def stream_email(payload: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 def channel_names(settings: AlertSettings) -> list[str]:
-    """The configured channels, in the order :func:`deliver` tries them."""
-    return [name for name in ("email", "webhook") if getattr(settings, name) is not None]
+    """The configured channels' names, in the order they are tried."""
+    return [name for name, _ in settings.channels()]
 
 
 def drain_seconds(settings: AlertSettings) -> float:
     """How long a stopping watch waits for its alerts: one alert's worst case, plus 5 s."""
-    return sum(getattr(settings, name).timeout_s for name in channel_names(settings)) + 5.0
+    return sum(setting.timeout_s for _, setting in settings.channels()) + 5.0
 
 
 def deliver_stream_alert(settings: AlertSettings, alert: StreamAlert) -> dict[str, str]:
@@ -131,19 +131,6 @@ def audit_stream_alert(case: Case, settings: AlertSettings, alert: StreamAlert,
 def sent(channels: dict[str, str]) -> bool:
     """Whether an alert reached every channel (and there was one)."""
     return bool(channels) and all(v == "sent" for v in channels.values())
-
-
-def send_stream_alert(case: Case, settings: AlertSettings, hit: Hit, frame: dict[str, Any],
-                      face: dict[str, Any], jpeg: bytes) -> dict[str, str]:
-    """Send one stream hit now, on this thread, and audit it; returns ``channel -> outcome``.
-
-    A channel that fails is reported (and audited), never raised. A watch does not call
-    this (it would wait for the channels): it uses an :class:`AlertSender`.
-    """
-    alert = StreamAlert.of(case, hit, frame, face, jpeg)
-    channels = deliver_stream_alert(settings, alert)
-    audit_stream_alert(case, settings, alert, channels)
-    return channels
 
 
 class AlertSender:
